@@ -1,0 +1,90 @@
+// The Cacher's public surface, used by the endpoint (main/storage/apiserver) and by telemetry.
+import type { KubeObject, StoredObject } from '../object.js';
+import type { Status } from '../errors.js';
+import type { CloseReason, WatcherInfo, CacheInfo } from '../../../shared/model.js';
+
+/** Parsed label/field selectors (main/storage/selectors). */
+export interface Selector {
+  /** The selector as the client wrote it ('' when empty). */
+  readonly text: string;
+  readonly empty: boolean;
+  matches(set: Record<string, string>): boolean;
+  /** For field selectors: the value required for `field` by an exact match, if any (index use). */
+  requiresExactMatch(field: string): string | undefined;
+}
+
+export interface CacheListOptions {
+  /** Scope: '' or undefined lists all namespaces. */
+  namespace?: string;
+  /** Non-recursive single-key read (field selector pinned metadata.name). */
+  name?: string;
+  labelSelector: Selector;
+  fieldSelector: Selector;
+  /**
+   * Minimum cache RV the answer must reflect (waitUntilFresh, 3s then 504). 0 = no wait.
+   */
+  minResourceVersion: number;
+  /** Serve from the snapshot at this RV (Exact / continue / legacy exact with ListFromCacheSnapshot). */
+  snapshotResourceVersion?: number;
+  /** While waiting, ask the source for progress notifications (consistent reads). */
+  requestProgress?: boolean;
+  /** Page size; 0 or undefined = unlimited. */
+  limit?: number;
+  /** Continue after this key suffix (relative to the resource prefix), exclusive. */
+  continueKey?: string;
+}
+
+export interface CacheListResult {
+  items: StoredObject[];
+  /** RV of the answer (cache RV, or the snapshot RV). */
+  resourceVersion: number;
+  /** When truncated by limit: the key suffix (relative to the resource prefix) of the last item. */
+  continueKey?: string;
+  /** Items left after this page (only when selectors are empty, as upstream). */
+  remainingItemCount?: number;
+  /** How long the read waited for freshness. */
+  waitedMs: number;
+}
+
+export interface CacheWatchOptions {
+  namespace?: string;
+  name?: string;
+  labelSelector: Selector;
+  fieldSelector: Selector;
+  /** Parsed RV; 0 means "from the current state" (initial events when sendInitialEvents / legacy). */
+  resourceVersion: number;
+  /** The original string ('' vs '0' matters for display). */
+  resourceVersionText: string;
+  sendInitialEvents: boolean;
+  allowWatchBookmarks: boolean;
+  /** Absolute deadline (ms since epoch) of the watch request; bookmarks stop 2s before it. */
+  deadline: number;
+  userAgent: string;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: KubeObject | Status;
+}
+
+/** What a client-facing watch sees of its cacheWatcher. */
+export interface CacheWatcherHandle {
+  readonly id: number;
+  /**
+   * Next event from the result buffer, or null once the watcher is closed and drained.
+   * The consumer calls it only when it can write (socket drained), which is how a slow
+   * client's buffers fill up, as with upstream's result channel.
+   */
+  next(): Promise<WatchEvent | null>;
+  /** Client went away or the request ended. */
+  stop(reason: CloseReason, message?: string): void;
+  info(): WatcherInfo;
+}
+
+export interface CacherView {
+  info(): CacheInfo;
+  liveWatchers(): WatcherInfo[];
+  closedWatchers(): WatcherInfo[];
+}

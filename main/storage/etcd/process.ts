@@ -1,0 +1,155 @@
+// Starts a real etcd server as a child process on loopback: free ports, a temporary data dir,
+// stopped by PID. Used by the tests, the benches and `watchscope demo`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, delimiter } from 'node:path';
+
+export interface EtcdProcessOptions {
+  /** etcd binary; defaults to $ETCD_BIN, then `etcd` on PATH. */
+  bin?: string;
+  /** Periodic progress-notify interval (etcd default is 10m). */
+  progressNotifyInterval?: string;
+  /** Reuse this data dir (for restart tests); a temp dir is made otherwise. */
+  dataDir?: string;
+  /** Reuse this client port (for restart tests). */
+  clientPort?: number;
+  extraArgs?: string[];
+}
+
+export interface EtcdProcess {
+  endpoint: string;
+  clientPort: number;
+  dataDir: string;
+  pid: number;
+  /** Recent log lines (bounded). */
+  log(): string[];
+  /** SIGKILL, keep the data dir (for restart tests). */
+  kill9(): Promise<void>;
+  /** Start again on the same port and data dir. */
+  restart(): Promise<void>;
+  /** Stop and remove the data dir. */
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function findEtcdBinary(explicit?: string): string | undefined {
+  const candidates = [explicit, process.env.ETCD_BIN].filter(Boolean) as string[];
+  for (const c of candidates) if (existsSync(c)) return c;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir, 'etcd');
+    if (dir && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export const ETCD_MISSING_MESSAGE =
+  'etcd was not found: install it (Debian/Ubuntu: `sudo apt-get install etcd-server`) or set ETCD_BIN to an etcd binary.';
+
+export async function startEtcd(opts: EtcdProcessOptions = {}): Promise<EtcdProcess> {
+  const bin = findEtcdBinary(opts.bin);
+  if (!bin) throw new Error(ETCD_MISSING_MESSAGE);
+  const ownDir = !opts.dataDir;
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'watchscope-etcd-'));
+  const clientPort = opts.clientPort ?? (await freePort());
+  const logLines: string[] = [];
+  let child: ChildProcess | undefined;
+
+  const launch = async () => {
+    const peerPort = await freePort();
+    const endpoint = `http://127.0.0.1:${clientPort}`;
+    const args = [
+      '--name', 'watchscope',
+      '--data-dir', dataDir,
+      '--listen-client-urls', endpoint,
+      '--advertise-client-urls', endpoint,
+      '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
+      '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
+      '--initial-cluster', `watchscope=http://127.0.0.1:${peerPort}`,
+      '--log-level', 'warn',
+      '--logger', 'zap',
+      ...(opts.progressNotifyInterval ? ['--experimental-watch-progress-notify-interval', opts.progressNotifyInterval] : []),
+      ...(opts.extraArgs ?? []),
+    ];
+    const c = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    const onData = (b: Buffer) => {
+      for (const line of b.toString().split('\n')) {
+        if (!line) continue;
+        logLines.push(line);
+        if (logLines.length > 200) logLines.shift();
+      }
+    };
+    c.stdout?.on('data', onData);
+    c.stderr?.on('data', onData);
+    await waitHealthy(endpoint, c, logLines);
+  };
+
+  await launch();
+  const proc: EtcdProcess = {
+    endpoint: `http://127.0.0.1:${clientPort}`,
+    clientPort,
+    dataDir,
+    get pid() {
+      return child?.pid ?? -1;
+    },
+    log: () => [...logLines],
+    async kill9() {
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      await exited;
+    },
+    async restart() {
+      await proc.kill9();
+      await launch();
+    },
+    async stop() {
+      const c = child;
+      if (c && c.exitCode === null && c.signalCode === null) {
+        const exited = new Promise((r) => c.once('exit', r));
+        c.kill('SIGTERM');
+        const t = setTimeout(() => c.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(t);
+      }
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return proc;
+}
+
+async function waitHealthy(endpoint: string, child: ChildProcess, log: string[]): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`etcd exited with code ${child.exitCode}: ${log.slice(-5).join('\n')}`);
+    }
+    try {
+      const r = await fetch(`${endpoint}/health`);
+      if (r.ok) {
+        const body = (await r.json()) as { health?: string };
+        if (body.health === 'true') return;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`etcd did not become healthy within 15s: ${log.slice(-5).join('\n')}`);
+}

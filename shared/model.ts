@@ -1,0 +1,173 @@
+// The data model that crosses from main to the renderer. Everything here is bounded: snapshots
+// carry current state and fixed-size rings, never one message per event.
+import { z } from 'zod';
+
+export const Verb = z.enum(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']);
+export type Verb = z.infer<typeof Verb>;
+
+export const ServedBy = z.enum(['cache', 'etcd', 'rejected']);
+export type ServedBy = z.infer<typeof ServedBy>;
+
+/** One routing decision for one request (see main/storage/routing). */
+export const Decision = z.object({
+  id: z.number().int().nonnegative(),
+  time: z.number(),
+  verb: Verb,
+  resource: z.string(),
+  namespace: z.string().optional(),
+  name: z.string().optional(),
+  /** The request's query parameters as sent. */
+  query: z.record(z.string(), z.string()),
+  profile: z.string(),
+  servedBy: ServedBy,
+  /** Short code named after the upstream condition, e.g. consistentReadFromStorage. */
+  reason: z.string(),
+  /** One sentence a person understands. */
+  detail: z.string(),
+  /** HTTP status of the answer (200 for a watch that started, even if it later ends with ERROR). */
+  status: z.number().int(),
+  latencyMs: z.number(),
+  userAgent: z.string(),
+  /** Which cacher replica answered (only when several replicas serve one endpoint, e.g. HA demo). */
+  replica: z.string().optional(),
+  /** resourceVersion of the answer (list RV, object RV), when there is one. */
+  resourceVersion: z.string().optional(),
+});
+export type Decision = z.infer<typeof Decision>;
+
+export const WatcherState = z.enum(['initializing', 'live', 'closed']);
+
+export const CloseReason = z.enum([
+  'bufferFull', // upstream: "Forcing watcher close due to unresponsiveness"
+  'clientGone',
+  'timeout', // timeoutSeconds / request deadline reached
+  'cacheReinitializing', // relist: terminateAllWatchers
+  'tooOldResourceVersion', // 410 Expired as an ERROR event
+  'tooLargeResourceVersion',
+  'stopped', // cacher stopped (disconnect, shutdown)
+  'error',
+]);
+export type CloseReason = z.infer<typeof CloseReason>;
+
+export const WatcherInfo = z.object({
+  id: z.number().int(),
+  resource: z.string(),
+  namespace: z.string().optional(),
+  name: z.string().optional(),
+  labelSelector: z.string(),
+  fieldSelector: z.string(),
+  startResourceVersion: z.string(),
+  userAgent: z.string(),
+  createdAt: z.number(),
+  eventsSent: z.number().int(),
+  bookmarksSent: z.number().int(),
+  lastResourceVersion: z.number().int(),
+  inputLen: z.number().int(),
+  resultLen: z.number().int(),
+  /** Upstream sizes input and result identically (cacher.go chanSize heuristic). */
+  capacity: z.number().int(),
+  /** Which rule sized the buffer: indexWithTrigger (≤10), indexWithoutTrigger (≤1000), noIndex (≤100). */
+  capacityRule: z.string(),
+  state: WatcherState,
+  closedAt: z.number().optional(),
+  closeReason: CloseReason.optional(),
+  closeMessage: z.string().optional(),
+  replica: z.string().optional(),
+});
+export type WatcherInfo = z.infer<typeof WatcherInfo>;
+
+export const ReadyState = z.enum(['Pending', 'Ready', 'Stopped']);
+
+export const CacheInfo = z.object({
+  resource: z.string(),
+  group: z.string(),
+  replica: z.string().optional(),
+  ready: ReadyState,
+  generation: z.number().int(),
+  /** Cache RV: up to where the cache is known complete. */
+  resourceVersion: z.number().int(),
+  /** Source revision (etcd revision / cluster RV) last observed. */
+  sourceRevision: z.number().int(),
+  lagRevisions: z.number().int(),
+  /** How long ago the cache last caught up with the source revision (0 when current). */
+  lagMs: z.number(),
+  objects: z.number().int(),
+  historyLen: z.number().int(),
+  historyCapacity: z.number().int(),
+  oldestResourceVersion: z.number().int(),
+  watchers: z.number().int(),
+  counters: z.object({
+    eventsReceived: z.number(),
+    eventsDispatched: z.number(),
+    terminatedWatchers: z.number(),
+    capacityIncreases: z.number(),
+    capacityDecreases: z.number(),
+    initEvents: z.number(),
+    readWaits: z.number(),
+    readWaitMsTotal: z.number(),
+    progressNotifies: z.number(),
+    progressRequests: z.number(),
+    bookmarksSent: z.number(),
+    consistentReads: z.number(),
+    consistentReadFallbacks: z.number(),
+    initializations: z.number(),
+    undecodable: z.number(),
+    encrypted: z.number(),
+  }),
+  lastError: z.string().optional(),
+});
+export type CacheInfo = z.infer<typeof CacheInfo>;
+
+/** A point of the freshness time series, per resource. */
+export const FreshnessPoint = z.object({
+  t: z.number(),
+  sourceRevision: z.number(),
+  cacheRevision: z.number(),
+  lagMs: z.number(),
+});
+export type FreshnessPoint = z.infer<typeof FreshnessPoint>;
+
+export const ConnectionState = z.object({
+  state: z.enum(['disconnected', 'connecting', 'connected', 'reconnecting', 'failed']),
+  mode: z.enum(['etcd', 'kube', 'demo']).optional(),
+  /** Human label: endpoint list, context name, or "demo". */
+  target: z.string().optional(),
+  sourceVersion: z.string().optional(),
+  supportsRequestWatchProgress: z.boolean().optional(),
+  /** When failed or reconnecting: what happened and what to do. */
+  message: z.string().optional(),
+  retryInMs: z.number().optional(),
+  endpoint: z.string().optional(),
+  kubeconfigPath: z.string().optional(),
+  profile: z.string().optional(),
+});
+export type ConnectionState = z.infer<typeof ConnectionState>;
+
+export const Snapshot = z.object({
+  seq: z.number().int(),
+  time: z.number(),
+  connection: ConnectionState,
+  profile: z.string(),
+  caches: z.array(CacheInfo),
+  /** Live watchers (capped; `watchersTotal` says how many exist). */
+  watchers: z.array(WatcherInfo),
+  watchersTotal: z.number().int(),
+  /** Recently closed watchers, newest last (bounded ring). */
+  closedWatchers: z.array(WatcherInfo),
+  /** Freshness series per resource key ("pods", or "pods@replica"), bounded. */
+  freshness: z.record(z.string(), z.array(FreshnessPoint)),
+  /** Decisions since the previous snapshot (bounded); the full ring is fetched on demand. */
+  decisions: z.array(Decision),
+  lastDecisionId: z.number().int(),
+  /** Workload figures in demo mode. */
+  workload: z
+    .object({
+      writesPerSecond: z.number(),
+      kubelets: z.number(),
+      informers: z.number(),
+      scenario: z.string().optional(),
+      scenarioStatus: z.string().optional(),
+    })
+    .optional(),
+});
+export type Snapshot = z.infer<typeof Snapshot>;
