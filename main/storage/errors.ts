@@ -152,13 +152,25 @@ export function newInternalError(message: string): StatusError {
   });
 }
 
-/** NewInvalid for kind ListOptions etc.: 422 with one cause per field error. */
-export function newInvalid(kind: string, name: string, causes: { field: string; message: string; type?: string }[]): StatusError {
+/**
+ * NewInvalid for kind ListOptions etc.: 422 with one cause per field error. With `group` the
+ * message names the qualified kind (`ListOptions.meta.k8s.io "" is invalid: ...`) and the
+ * details carry the group, as upstream's NewInvalid(GroupKind, ...) does.
+ */
+export function newInvalid(
+  kind: string,
+  name: string,
+  causes: { field: string; message: string; type?: string }[],
+  group?: string,
+): StatusError {
   const text = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
   const msg = causes.length === 1 ? text : `[${text}]`;
-  return new StatusError(422, 'Invalid', `${kind} "${name}" is invalid: ${msg}`, {
+  const qualifiedKind = group ? `${kind}.${group}` : kind;
+  const details: StatusDetails = {
     name,
     kind,
     causes: causes.map((c) => ({ reason: c.type ?? 'FieldValueForbidden', message: c.message, field: c.field })),
-  });
+  };
+  if (group) details.group = group;
+  return new StatusError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${msg}`, details);
 }

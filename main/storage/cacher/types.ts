@@ -44,6 +44,8 @@ export interface CacheListResult {
   remainingItemCount?: number;
   /** How long the read waited for freshness. */
   waitedMs: number;
+  /** Set when the read used the resource's trigger index (upstream metric label, e.g. "f:spec.nodeName"). */
+  index?: string;
 }
 
 export interface CacheWatchOptions {
@@ -56,6 +58,13 @@ export interface CacheWatchOptions {
   /** The original string ('' vs '0' matters for display). */
   resourceVersionText: string;
   sendInitialEvents: boolean;
+  /**
+   * Whether the client passed sendInitialEvents at all. An explicit `false` with RV 0 means "start
+   * at the cache RV without initial events"; absent with RV 0/"" is the legacy initial-state watch.
+   */
+  sendInitialEventsSet?: boolean;
+  /** A watch-list at a future RV waits for the cache; with this, progress is requested meanwhile. */
+  requestProgress?: boolean;
   allowWatchBookmarks: boolean;
   /** Absolute deadline (ms since epoch) of the watch request; bookmarks stop 2s before it. */
   deadline: number;

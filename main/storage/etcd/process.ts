@@ -16,6 +16,18 @@ export interface EtcdProcessOptions {
   /** Reuse this client port (for restart tests). */
   clientPort?: number;
   extraArgs?: string[];
+  /**
+   * Serve clients over TLS (https:// client URL). Health is probed on a separate plain-http
+   * metrics listener so the probe needs no client certificate.
+   */
+  tls?: {
+    certFile: string;
+    keyFile: string;
+    /** CA that signs accepted client certificates (--trusted-ca-file). */
+    trustedCaFile?: string;
+    /** Require client certificates (--client-cert-auth). */
+    clientCertAuth?: boolean;
+  };
 }
 
 export interface EtcdProcess {
@@ -67,10 +79,21 @@ export async function startEtcd(opts: EtcdProcessOptions = {}): Promise<EtcdProc
   const clientPort = opts.clientPort ?? (await freePort());
   const logLines: string[] = [];
   let child: ChildProcess | undefined;
+  const scheme = opts.tls ? 'https' : 'http';
+  // Peer and metrics ports are kept across restarts so the member's stored peer URL stays valid.
+  const peerPort = await freePort();
+  const metricsPort = await freePort();
+  const tlsArgs = opts.tls
+    ? [
+        '--cert-file', opts.tls.certFile,
+        '--key-file', opts.tls.keyFile,
+        ...(opts.tls.trustedCaFile ? ['--trusted-ca-file', opts.tls.trustedCaFile] : []),
+        ...(opts.tls.clientCertAuth ? ['--client-cert-auth'] : []),
+      ]
+    : [];
 
   const launch = async () => {
-    const peerPort = await freePort();
-    const endpoint = `http://127.0.0.1:${clientPort}`;
+    const endpoint = `${scheme}://127.0.0.1:${clientPort}`;
     const args = [
       '--name', 'watchscope',
       '--data-dir', dataDir,
@@ -79,6 +102,8 @@ export async function startEtcd(opts: EtcdProcessOptions = {}): Promise<EtcdProc
       '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
       '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
       '--initial-cluster', `watchscope=http://127.0.0.1:${peerPort}`,
+      '--listen-metrics-urls', `http://127.0.0.1:${metricsPort}`,
+      ...tlsArgs,
       '--log-level', 'warn',
       '--logger', 'zap',
       ...(opts.progressNotifyInterval ? ['--experimental-watch-progress-notify-interval', opts.progressNotifyInterval] : []),
@@ -95,12 +120,12 @@ export async function startEtcd(opts: EtcdProcessOptions = {}): Promise<EtcdProc
     };
     c.stdout?.on('data', onData);
     c.stderr?.on('data', onData);
-    await waitHealthy(endpoint, c, logLines);
+    await waitHealthy(`http://127.0.0.1:${metricsPort}`, c, logLines);
   };
 
   await launch();
   const proc: EtcdProcess = {
-    endpoint: `http://127.0.0.1:${clientPort}`,
+    endpoint: `${scheme}://127.0.0.1:${clientPort}`,
     clientPort,
     dataDir,
     get pid() {
@@ -109,7 +134,8 @@ export async function startEtcd(opts: EtcdProcessOptions = {}): Promise<EtcdProc
     log: () => [...logLines],
     async kill9() {
       const c = child;
-      if (!c || c.exitCode !== null) return;
+      // A child killed by a signal keeps exitCode null: check both or this waits forever.
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
       const exited = new Promise((r) => c.once('exit', r));
       c.kill('SIGKILL');
       await exited;

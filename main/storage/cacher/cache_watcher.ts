@@ -1,0 +1,341 @@
+// cacheWatcher (cacher/cache_watcher.go): one per client watch. The dispatcher offers events to
+// its bounded input buffer; a processing step filters them (with the previous object, so
+// selector transitions become ADDED/DELETED) into an equally sized result buffer, which the HTTP
+// writer pulls from only when its socket can take more. A slow client therefore fills result,
+// then input, and the dispatcher's blocking offer times out and closes it.
+import type { KubeObject } from '../object.js';
+import type { Status } from '../errors.js';
+import type { CloseReason, WatcherInfo } from '../../../shared/model.js';
+import type { CacheWatcherHandle, Selector, WatchEvent } from './types.js';
+import type { Clock } from './clock.js';
+import type { StoreElement } from './store.js';
+import { stampObject } from './watch_cache.js';
+import type { WatchCacheEvent } from './watch_cache_history.js';
+import type { CapacityRule } from './chan_size.js';
+
+/** defaultBookmarkFrequency in cacher.go. */
+export const defaultBookmarkFrequencyMs = 60_000;
+export const initEventsEndAnnotation = 'k8s.io/initial-events-end';
+
+export interface CacheWatcherConfig {
+  id: number;
+  resource: string;
+  /** group.resource for messages, e.g. "pods" or "deployments.apps". */
+  groupResource: string;
+  /** Upstream's watch key (without the storage prefix), e.g. "/pods/default". */
+  key: string;
+  namespace?: string;
+  name?: string;
+  labelSelector: Selector;
+  fieldSelector: Selector;
+  capacity: number;
+  capacityRule: CapacityRule;
+  allowWatchBookmarks: boolean;
+  /** ms since epoch; 0 = none. */
+  deadline: number;
+  clock: Clock;
+  startResourceVersionText: string;
+  userAgent: string;
+  replica?: string;
+  /** Watch-list: the RV after which the initial-events-end bookmark is due. */
+  bookmarkAfterResourceVersion?: number;
+  /** The trigger value this watcher is registered under (pods: spec.nodeName), if any. */
+  triggerValue?: string;
+  onClose?: (w: CacheWatcher) => void;
+  onInitEvents?: (n: number) => void;
+}
+
+/** A small FIFO with O(1) shift. */
+class Fifo<T> {
+  private a: T[] = [];
+  private h = 0;
+  get length(): number {
+    return this.a.length - this.h;
+  }
+  push(v: T): void {
+    this.a.push(v);
+  }
+  shift(): T | undefined {
+    if (this.h >= this.a.length) return undefined;
+    const v = this.a[this.h]!;
+    (this.a as (T | undefined)[])[this.h] = undefined;
+    this.h++;
+    if (this.h > 64 && this.h * 2 > this.a.length) {
+      this.a = this.a.slice(this.h);
+      this.h = 0;
+    }
+    return v;
+  }
+  clear(): void {
+    this.a = [];
+    this.h = 0;
+  }
+}
+
+interface ResultItem {
+  event: WatchEvent;
+  rv: number;
+}
+
+export class CacheWatcher implements CacheWatcherHandle {
+  readonly id: number;
+  private readonly input = new Fifo<WatchCacheEvent>();
+  private readonly result = new Fifo<ResultItem>();
+  private init: WatchCacheEvent[] = [];
+  private initIdx = 0;
+  private initTotal = 0;
+  /** Events with RV ≤ this are not sent (upstream's resourceVersion in process()). */
+  private resourceVersion = 0;
+  private state: 'initializing' | 'live' | 'closed' = 'initializing';
+  private started = false;
+  private bookmarkAfterRvSent: boolean;
+  private consumer?: () => void;
+  private roomWaiters: (() => void)[] = [];
+  private eventsSent = 0;
+  private bookmarksSent = 0;
+  private lastSentRV = 0;
+  private readonly createdAt: number;
+  private closedAt?: number;
+  private closeReason?: CloseReason;
+  private closeMessage?: string;
+  /** Next time a periodic bookmark is due (undefined = none any more). */
+  nextBookmarkAt?: number;
+  private pendingError?: Status;
+
+  constructor(readonly cfg: CacheWatcherConfig) {
+    this.id = cfg.id;
+    this.createdAt = cfg.clock.now();
+    this.bookmarkAfterRvSent = cfg.bookmarkAfterResourceVersion === undefined;
+    if (cfg.allowWatchBookmarks) this.nextBookmarkAt = this.nextBookmarkTime(this.createdAt);
+  }
+
+  get capacity(): number {
+    return this.cfg.capacity;
+  }
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+  get inputLen(): number {
+    return this.input.length;
+  }
+  get resultLen(): number {
+    return this.result.length;
+  }
+  get triggerValue(): string | undefined {
+    return this.cfg.triggerValue;
+  }
+
+  /**
+   * Starts processing: `initEvents` go straight to the result buffer (blocking on the client,
+   * not subject to the dispatch budget) before anything from input, as processInterval does.
+   */
+  start(initEvents: WatchCacheEvent[], resourceVersion: number): void {
+    if (this.state === 'closed') return;
+    this.init = initEvents;
+    this.initIdx = 0;
+    this.initTotal = initEvents.length;
+    this.resourceVersion = resourceVersion;
+    this.started = true;
+    this.pump();
+  }
+
+  /** Periodic bookmark schedule (nextBookmarkTime in cache_watcher.go). */
+  nextBookmarkTime(now: number): number | undefined {
+    // A watch-list watcher waits for its initial-events-end bookmark: try on every tick.
+    if (!this.bookmarkAfterRvSent) return now;
+    let t = now + defaultBookmarkFrequencyMs;
+    if (!this.cfg.deadline) return t;
+    const pretimeout = this.cfg.deadline - 2000;
+    if (pretimeout < t) t = pretimeout;
+    if (t < now) return undefined;
+    return t;
+  }
+
+  private filter(e: StoreElement): boolean {
+    const c = this.cfg;
+    if (c.namespace && e.namespace !== c.namespace) return false;
+    if (c.name && e.name !== c.name) return false;
+    if (!c.labelSelector.empty && !c.labelSelector.matches(e.labels)) return false;
+    if (!c.fieldSelector.empty && !c.fieldSelector.matches(e.fields)) return false;
+    return true;
+  }
+
+  /** convertToWatchEvent: selector transitions on current and previous object. */
+  private convert(ev: WatchCacheEvent): WatchEvent | undefined {
+    if (ev.type === 'BOOKMARK') {
+      if (!this.cfg.allowWatchBookmarks || !ev.bookmarkObject) return undefined;
+      let obj: KubeObject = ev.bookmarkObject;
+      if (!this.bookmarkAfterRvSent) {
+        obj = { ...obj, metadata: { ...obj.metadata, annotations: { [initEventsEndAnnotation]: 'true' } } };
+        this.bookmarkAfterRvSent = true;
+      }
+      return { type: 'BOOKMARK', object: obj };
+    }
+    const curPasses = ev.type !== 'DELETED' && !!ev.cur && this.filter(ev.cur);
+    const oldPasses = !!ev.prev && this.filter(ev.prev);
+    if (curPasses && !oldPasses) return { type: 'ADDED', object: ev.cur!.stored.object };
+    if (curPasses && oldPasses) return { type: 'MODIFIED', object: ev.cur!.stored.object };
+    if (!curPasses && oldPasses) {
+      // The previous object, stamped with the event's RV; computed once and shared.
+      ev.deletedObject ??= stampObject(ev.prev!.stored.object, ev.resourceVersion);
+      return { type: 'DELETED', object: ev.deletedObject };
+    }
+    return undefined;
+  }
+
+  /** Moves init events, then input events, into result while it has room (process()). */
+  private pump(): void {
+    if (!this.started || this.state === 'closed') return;
+    const cap = this.cfg.capacity;
+    let freedInput = false;
+    while (this.result.length < cap) {
+      if (this.initIdx < this.init.length) {
+        const ev = this.init[this.initIdx]!;
+        (this.init as (WatchCacheEvent | undefined)[])[this.initIdx] = undefined;
+        this.initIdx++;
+        const we = this.convert(ev);
+        if (we) this.result.push({ event: we, rv: ev.resourceVersion });
+        if (ev.resourceVersion > this.resourceVersion) this.resourceVersion = ev.resourceVersion;
+        continue;
+      }
+      if (this.state === 'initializing') {
+        this.state = 'live';
+        this.init = [];
+        this.cfg.onInitEvents?.(this.initTotal);
+      }
+      const ev = this.input.shift();
+      if (!ev) break;
+      freedInput = true;
+      // Only events newer than what was sent; a bookmark at exactly that RV once if the
+      // watch-list bookmark is still owed.
+      if (ev.resourceVersion > this.resourceVersion || (ev.type === 'BOOKMARK' && ev.resourceVersion === this.resourceVersion && !this.bookmarkAfterRvSent)) {
+        const we = this.convert(ev);
+        if (we) this.result.push({ event: we, rv: ev.resourceVersion });
+      }
+    }
+    if (this.result.length > 0 && this.consumer) {
+      const c = this.consumer;
+      this.consumer = undefined;
+      c();
+    }
+    if (freedInput && this.roomWaiters.length) {
+      const w = this.roomWaiters;
+      this.roomWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  /** Non-blocking send into input; false when input is full. A closed watcher accepts and drops. */
+  nonblockingAdd(ev: WatchCacheEvent): boolean {
+    if (this.state === 'closed') return true;
+    if (this.input.length >= this.cfg.capacity) return false;
+    this.input.push(ev);
+    this.pump();
+    return true;
+  }
+
+  /**
+   * Blocking send bounded by `timer` (one timer shared by all blocked watchers of an event).
+   * Resolves false when the timer fired first; the caller then closes the watcher.
+   */
+  async add(ev: WatchCacheEvent, timer: { fired: boolean; promise: Promise<void> }): Promise<boolean> {
+    for (;;) {
+      if (this.nonblockingAdd(ev)) return true;
+      if (timer.fired) return false;
+      const room = new Promise<void>((r) => this.roomWaiters.push(r));
+      await Promise.race([room, timer.promise]);
+    }
+  }
+
+  /** For 504 while waiting for a watch-list's required RV: one ERROR event, then close. */
+  fail(status: Status, reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    this.pendingError = status;
+    this.close(reason, status.message);
+  }
+
+  async next(): Promise<WatchEvent | null> {
+    for (;;) {
+      const item = this.result.shift();
+      if (item) {
+        if (item.event.type === 'BOOKMARK') this.bookmarksSent++;
+        else this.eventsSent++;
+        if (item.rv > this.lastSentRV) this.lastSentRV = item.rv;
+        this.pump();
+        return item.event;
+      }
+      if (this.state === 'closed') {
+        if (this.pendingError) {
+          const s = this.pendingError;
+          this.pendingError = undefined;
+          return { type: 'ERROR', object: s };
+        }
+        return null;
+      }
+      await new Promise<void>((r) => (this.consumer = r));
+    }
+  }
+
+  stop(reason: CloseReason, message?: string): void {
+    this.close(reason, message ?? '');
+  }
+
+  /**
+   * Closes: nothing more enters result; what is already there can still be read (the result
+   * channel is drained by the HTTP writer before the stream ends).
+   */
+  close(reason: CloseReason, message: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closedAt = this.cfg.clock.now();
+    this.closeReason = reason;
+    this.closeMessage = message;
+    this.closedInputLen = this.input.length;
+    this.input.clear();
+    this.init = [];
+    this.nextBookmarkAt = undefined;
+    const w = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const f of w) f();
+    if (this.consumer) {
+      const c = this.consumer;
+      this.consumer = undefined;
+      c();
+    }
+    this.cfg.onClose?.(this);
+  }
+  private closedInputLen = 0;
+
+  /** Upstream's identifier in the forced-close log line. */
+  identifier(): string {
+    return `key: "${this.cfg.key}", labels: "${this.cfg.labelSelector.text}", fields: "${this.cfg.fieldSelector.text}"`;
+  }
+
+  info(): WatcherInfo {
+    const c = this.cfg;
+    const i: WatcherInfo = {
+      id: this.id,
+      resource: c.resource,
+      labelSelector: c.labelSelector.text,
+      fieldSelector: c.fieldSelector.text,
+      startResourceVersion: c.startResourceVersionText,
+      userAgent: c.userAgent,
+      createdAt: this.createdAt,
+      eventsSent: this.eventsSent,
+      bookmarksSent: this.bookmarksSent,
+      lastResourceVersion: this.lastSentRV,
+      inputLen: this.state === 'closed' ? this.closedInputLen : this.input.length,
+      resultLen: this.result.length,
+      capacity: c.capacity,
+      capacityRule: c.capacityRule,
+      state: this.state,
+    };
+    if (c.namespace) i.namespace = c.namespace;
+    if (c.name) i.name = c.name;
+    if (c.replica) i.replica = c.replica;
+    if (this.closedAt !== undefined) i.closedAt = this.closedAt;
+    if (this.closeReason) i.closeReason = this.closeReason;
+    if (this.closeMessage !== undefined) i.closeMessage = this.closeMessage;
+    return i;
+  }
+}

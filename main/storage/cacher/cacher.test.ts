@@ -1,0 +1,375 @@
+// Pure-logic tests of the Cacher over an in-memory Source and a fake clock. The same behaviours
+// are proven against real etcd in cacher.etcd.test.ts.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Cacher } from './cacher.js';
+import { FakeClock } from './clock.js';
+import { FakeSource } from './fake_source.js';
+import { parseLabelSelector } from '../selectors/label_selector.js';
+import { parseFieldSelector } from '../selectors/field_selector.js';
+import type { CacheWatchOptions, CacheWatcherHandle, WatchEvent } from './types.js';
+import { StatusError } from '../errors.js';
+import type { KubeObject } from '../object.js';
+
+const flush = () => new Promise<void>((r) => setImmediate(r));
+const pod = (ns: string, name: string, labels: Record<string, string> = {}, nodeName = ''): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns, labels },
+  spec: { nodeName },
+});
+const key = (ns: string, name: string) => `/registry/pods/${ns}/${name}`;
+
+let cachers: Cacher[] = [];
+afterEach(async () => {
+  for (const c of cachers) await c.stop();
+  cachers = [];
+});
+
+async function setup(opts: { window?: number } = {}) {
+  const clock = new FakeClock();
+  const src = new FakeSource();
+  const c = new Cacher({ group: '', resource: 'pods', kind: 'Pod', apiVersion: 'v1', collectionKey: '/registry/pods/', namespaced: true, indexTrigger: 'spec.nodeName', source: src, clock, revisionPollMs: 0, random: () => 0, eventsHistoryWindowMs: opts.window, log: () => {} });
+  cachers.push(c);
+  return { clock, src, c };
+}
+
+const wopts = (o: Partial<CacheWatchOptions> = {}): CacheWatchOptions => ({
+  labelSelector: parseLabelSelector(''),
+  fieldSelector: parseFieldSelector(''),
+  resourceVersion: 0,
+  resourceVersionText: '0',
+  sendInitialEvents: false,
+  allowWatchBookmarks: false,
+  deadline: 0,
+  userAgent: 'test',
+  ...o,
+});
+
+async function drain(h: CacheWatcherHandle, n: number): Promise<WatchEvent[]> {
+  const out: WatchEvent[] = [];
+  // Only call next() when something is buffered (or the watcher closed): an abandoned next()
+  // would swallow the following event.
+  while (out.length < n) {
+    await flush();
+    const i = h.info();
+    if (i.resultLen === 0 && i.state !== 'closed') break;
+    const e = await h.next();
+    if (e === null) break;
+    out.push(e);
+  }
+  return out;
+}
+const rvOf = (e: WatchEvent) => Number((e.object as KubeObject).metadata.resourceVersion);
+const nameOf = (e: WatchEvent) => (e.object as KubeObject).metadata.name;
+
+describe('Cacher over a fake source', () => {
+  it('initializes, lists in key order with limit/continue/remainingItemCount, uses the nodeName index', async () => {
+    const { src, c } = await setup();
+    for (const n of ['c', 'a', 'b', 'd']) src.put(key('ns1', n), pod('ns1', n, { app: n === 'b' ? 'x' : 'y' }, n === 'a' || n === 'd' ? 'node-1' : 'node-2'));
+    src.put(key('ns2', 'z'), pod('ns2', 'z'));
+    c.start();
+    await c.waitReady();
+    expect(c.ready.state).toBe('Ready');
+    expect(c.resourceVersion).toBe(src.revision);
+    const empty = { labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector(''), minResourceVersion: 0 };
+    const all = await c.list(empty);
+    expect(all.items.map((i) => i.key)).toEqual([key('ns1', 'a'), key('ns1', 'b'), key('ns1', 'c'), key('ns1', 'd'), key('ns2', 'z')]);
+    const p1 = await c.list({ ...empty, namespace: 'ns1', limit: 2 });
+    expect(p1.items.map((i) => i.object.metadata.name)).toEqual(['a', 'b']);
+    expect(p1.continueKey).toBe('ns1/b');
+    expect(p1.remainingItemCount).toBe(2);
+    const p2 = await c.list({ ...empty, namespace: 'ns1', limit: 2, continueKey: p1.continueKey });
+    expect(p2.items.map((i) => i.object.metadata.name)).toEqual(['c', 'd']);
+    expect(p2.continueKey).toBeUndefined();
+    const sel = await c.list({ ...empty, labelSelector: parseLabelSelector('app=y'), limit: 1 });
+    expect(sel.continueKey).toBe('ns1/a');
+    expect(sel.remainingItemCount).toBeUndefined();
+    const idx = await c.list({ ...empty, fieldSelector: parseFieldSelector('spec.nodeName=node-1') });
+    expect(idx.index).toBe('f:spec.nodeName');
+    expect(idx.items.map((i) => i.object.metadata.name)).toEqual(['a', 'd']);
+    expect(c.indexedLists).toBe(1);
+    expect(all.items[0]!.object.metadata.resourceVersion).toBe(String(all.items[0]!.resourceVersion));
+  });
+
+  it('serves snapshots at past RVs within the window and 410s outside it', async () => {
+    const { src, c } = await setup();
+    src.put(key('n', 'a'), pod('n', 'a'));
+    c.start();
+    await c.waitReady();
+    const listRV = c.resourceVersion;
+    const r1 = src.put(key('n', 'b'), pod('n', 'b'));
+    const r2 = src.delete(key('n', 'a'));
+    src.put(key('n', 'b'), pod('n', 'b', { v: '2' }));
+    await flush();
+    const empty = { labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector(''), minResourceVersion: 0 };
+    const at = async (rv: number) => (await c.list({ ...empty, snapshotResourceVersion: rv })).items.map((i) => `${i.object.metadata.name}@${i.resourceVersion}`);
+    expect(await at(listRV)).toEqual([`a@${listRV}`]);
+    expect(await at(r1)).toEqual([`a@${listRV}`, `b@${r1}`]);
+    expect(await at(r2)).toEqual([`b@${r1}`]);
+    expect(await at(src.revision)).toEqual([`b@${src.revision}`]);
+    await expect(c.list({ ...empty, snapshotResourceVersion: listRV - 1 })).rejects.toMatchObject({ code: 410, reason: 'Expired' });
+  });
+
+  it('watch RV 0: initial ADDED in key order, then live events with selector transitions', async () => {
+    const { src, c } = await setup();
+    src.put(key('n', 'b'), pod('n', 'b', { app: 'web' }));
+    src.put(key('n', 'a'), pod('n', 'a', { app: 'web' }));
+    src.put(key('n', 'c'), pod('n', 'c', { app: 'db' }));
+    c.start();
+    await c.waitReady();
+    const h = c.watch(wopts({ labelSelector: parseLabelSelector('app=web') }));
+    const init = await drain(h, 10);
+    expect(init.map((e) => `${e.type} ${nameOf(e)}`)).toEqual(['ADDED a', 'ADDED b']);
+    src.put(key('n', 'c'), pod('n', 'c', { app: 'web' })); // enters the selector → ADDED
+    src.put(key('n', 'a'), pod('n', 'a', { app: 'web', x: '1' })); // stays → MODIFIED
+    const rvLeave = src.put(key('n', 'b'), pod('n', 'b', { app: 'db' })); // leaves → DELETED(prev, event RV)
+    src.put(key('n', 'b'), pod('n', 'b', { app: 'db', y: '1' })); // neither → nothing
+    const rvDel = src.delete(key('n', 'c')); // real delete → DELETED
+    await flush();
+    const live = await drain(h, 10);
+    expect(live.map((e) => `${e.type} ${nameOf(e)}`)).toEqual(['ADDED c', 'MODIFIED a', 'DELETED b', 'DELETED c']);
+    const delB = live[2]!.object as KubeObject;
+    expect(delB.metadata.labels).toEqual({ app: 'web' }); // the previous object...
+    expect(rvOf(live[2]!)).toBe(rvLeave); // ...stamped with the event's RV
+    expect(rvOf(live[3]!)).toBe(rvDel);
+    expect(h.info().state).toBe('live');
+    expect(c.info().counters.initEvents).toBe(3);
+  });
+
+  it('watch RV n replays history; too old RV is 410 with upstream text; future RV waits', async () => {
+    const { src, c } = await setup();
+    src.put(key('n', 'first'), pod('n', 'first'));
+    c.start();
+    await c.waitReady();
+    const listRV = c.resourceVersion;
+    const revs: number[] = [];
+    for (let i = 0; i < 5; i++) revs.push(src.put(key('n', `p${i}`), pod('n', `p${i}`)));
+    await flush();
+    const h = c.watch(wopts({ resourceVersion: revs[1]!, resourceVersionText: String(revs[1]) }));
+    expect((await drain(h, 10)).map(rvOf)).toEqual(revs.slice(2));
+    // Nothing evicted since the relist: oldest deliverable is listRV+1, so listRV itself is fine.
+    expect(() => c.watch(wopts({ resourceVersion: listRV, resourceVersionText: String(listRV) }))).not.toThrow();
+    let err: unknown;
+    try {
+      c.watch(wopts({ resourceVersion: listRV - 1, resourceVersionText: String(listRV - 1) }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(StatusError);
+    expect((err as StatusError).toStatus()).toMatchObject({ code: 410, reason: 'Expired', message: `too old resource version: ${listRV - 1} (${listRV})` });
+    const future = src.revision + 2;
+    const f = c.watch(wopts({ resourceVersion: future, resourceVersionText: String(future) }));
+    src.put(key('n', 'x'), pod('n', 'x'));
+    src.put(key('n', 'y'), pod('n', 'y'));
+    src.put(key('n', 'z'), pod('n', 'z'));
+    await flush();
+    expect((await drain(f, 10)).map(nameOf)).toEqual(['z']);
+  });
+
+  it('410 after evictions uses the oldest buffered event; lists wait and 504 after 3s', async () => {
+    const { src, clock, c } = await setup();
+    c.start();
+    await c.waitReady();
+    // All events old relative to the window: the buffer evicts instead of growing.
+    for (let i = 0; i < 130; i++) {
+      src.put(key('n', `p${i % 7}`), pod('n', `p${i % 7}`));
+      await flush();
+      clock.advance(1000);
+    }
+    const info = c.info();
+    expect(info.historyCapacity).toBe(100);
+    expect(info.historyLen).toBe(100);
+    const oldest = info.oldestResourceVersion;
+    expect(oldest).toBe(src.revision - 99);
+    expect(() => c.watch(wopts({ resourceVersion: oldest - 1, resourceVersionText: '' }))).not.toThrow();
+    expect(() => c.watch(wopts({ resourceVersion: oldest - 2, resourceVersionText: '' }))).toThrow(`too old resource version: ${oldest - 2} (${oldest - 1})`);
+    const empty = { labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector(''), minResourceVersion: src.revision + 5 };
+    const p = c.list(empty);
+    let settled: unknown;
+    p.catch((e) => (settled = e));
+    clock.advance(2999);
+    await flush();
+    expect(settled).toBeUndefined();
+    clock.advance(1);
+    await flush();
+    expect(settled).toBeInstanceOf(StatusError);
+    expect((settled as StatusError).toStatus()).toMatchObject({
+      code: 504,
+      reason: 'Timeout',
+      message: `Timeout: Too large resource version: ${src.revision + 5}, current: ${src.revision}`,
+      details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 },
+    });
+    expect(c.info().counters.readWaits).toBe(1);
+  });
+
+  it('waitUntilFresh with requestProgress asks for progress every 100ms and is woken by the notify', async () => {
+    const { src, clock, c } = await setup();
+    c.start();
+    await c.waitReady();
+    const target = src.bump(); // a write under another prefix: only progress can tell the cache
+    let waited: number | undefined;
+    void c.waitUntilFresh(target, { requestProgress: true }).then((w) => (waited = w));
+    await flush();
+    expect(src.progressRequests).toBe(0);
+    clock.advance(100);
+    await flush();
+    expect(src.progressRequests).toBe(1);
+    expect(waited).toBe(100);
+    expect(c.resourceVersion).toBe(target);
+    expect(c.info().counters).toMatchObject({ progressRequests: 1, progressNotifies: 1 });
+    clock.advance(1000);
+    expect(src.progressRequests).toBe(1); // stops once nobody waits
+  });
+
+  it('watch-list: initial events, then the k8s.io/initial-events-end bookmark, then periodic bookmarks', async () => {
+    const { src, clock, c } = await setup();
+    src.put(key('n', 'a'), pod('n', 'a'));
+    c.start();
+    await c.waitReady();
+    const deadline = clock.now() + 30_500;
+    const h = c.watch(wopts({ sendInitialEvents: true, sendInitialEventsSet: true, allowWatchBookmarks: true, resourceVersionText: '', deadline }));
+    const plain = c.watch(wopts({ resourceVersion: c.resourceVersion, resourceVersionText: String(c.resourceVersion), allowWatchBookmarks: true, deadline }));
+    expect((await drain(h, 10)).map((e) => e.type)).toEqual(['ADDED']);
+    clock.advance(1000);
+    await flush();
+    const bm = await drain(h, 10);
+    expect(bm).toHaveLength(1);
+    expect(bm[0]!.type).toBe('BOOKMARK');
+    expect(bm[0]!.object).toEqual({ kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: String(c.resourceVersion), annotations: { 'k8s.io/initial-events-end': 'true' } } });
+    // The plain watcher's first bookmark is due one minute out, capped at deadline−2s = 28.5s (due at the 29s tick).
+    expect(await drain(plain, 10)).toHaveLength(0);
+    src.put(key('n', 'b'), pod('n', 'b'));
+    await flush();
+    clock.advance(28_000);
+    await flush();
+    const pe = await drain(plain, 10);
+    expect(pe.map((e) => e.type)).toEqual(['ADDED', 'BOOKMARK']);
+    expect((pe[1]!.object as KubeObject).metadata).toEqual({ resourceVersion: String(c.resourceVersion) });
+    // Past deadline−2s: no more bookmarks.
+    clock.advance(60_000);
+    await flush();
+    expect(await drain(plain, 10)).toHaveLength(0);
+    // Without allowWatchBookmarks, a watch-list gets no end bookmark.
+    const nb = c.watch(wopts({ sendInitialEvents: true, sendInitialEventsSet: true }));
+    clock.advance(2000);
+    await flush();
+    expect((await drain(nb, 10)).map((e) => e.type)).toEqual(['ADDED', 'ADDED']);
+  });
+
+  it('sizes buffers by rule and force-closes a slow watcher with upstream text while fast ones lose nothing', async () => {
+    const { src, clock, c } = await setup();
+    c.start();
+    await c.waitReady();
+    const slow = c.watch(wopts({ fieldSelector: parseFieldSelector('spec.nodeName=node-1'), resourceVersion: c.resourceVersion, resourceVersionText: 'x' }));
+    const fast = c.watch(wopts({ resourceVersion: c.resourceVersion, resourceVersionText: 'x' }));
+    expect(slow.info()).toMatchObject({ capacity: 10, capacityRule: 'indexWithTrigger' });
+    expect(fast.info()).toMatchObject({ capacity: 10, capacityRule: 'indexWithoutTrigger' });
+    const got: WatchEvent[] = [];
+    const reader = (async () => {
+      for (;;) {
+        const e = await fast.next();
+        if (!e) return;
+        got.push(e);
+      }
+    })();
+    const revs: number[] = [];
+    for (let i = 0; i < 25; i++) revs.push(src.put(key('n', `p${i}`), pod('n', `p${i}`, {}, 'node-1')));
+    await flush();
+    clock.advance(0); // the (empty) budget timer fires
+    await flush();
+    await flush();
+    const closed = c.closedWatchers();
+    expect(closed).toHaveLength(1);
+    expect(closed[0]).toMatchObject({ id: slow.id, closeReason: 'bufferFull', inputLen: 10, resultLen: 10 });
+    expect(closed[0]!.closeMessage).toBe('Forcing pods watcher close due to unresponsiveness: key: "/pods", labels: "", fields: "spec.nodeName=node-1". len(c.input) = 10, len(c.result) = 10, graceful = false');
+    expect(c.info().counters.terminatedWatchers).toBe(1);
+    // The slow client still reads what its result buffer held, then the stream ends.
+    expect((await drain(slow, 100)).length).toBe(10);
+    expect(await slow.next()).toBeNull();
+    await flush();
+    expect(got.map(rvOf)).toEqual(revs);
+    fast.stop('clientGone');
+    await reader;
+  });
+
+  it('relists after a compacted watch: watchers closed with cacheReinitializing, 429 while pending, new generation', async () => {
+    const { src, clock, c } = await setup();
+    src.put(key('n', 'a'), pod('n', 'a'));
+    c.start();
+    await c.waitReady();
+    expect(c.generation).toBe(1);
+    const h = c.watch(wopts({ resourceVersion: c.resourceVersion, resourceVersionText: 'x' }));
+    src.put(key('n', 'b'), pod('n', 'b'));
+    src.compact(src.revision);
+    src.cancelWatches('compacted');
+    await flush();
+    expect(c.ready.state).toBe('Pending');
+    const info = h.info();
+    expect(info.state).toBe('closed');
+    expect(info.closeReason).toBe('cacheReinitializing');
+    expect(info.closeMessage).toMatch(/compacted/);
+    expect(() => c.watch(wopts())).toThrow('storage is (re)initializing');
+    try {
+      c.watch(wopts());
+    } catch (e) {
+      expect((e as StatusError).code).toBe(429);
+      expect((e as StatusError).retryAfterSeconds).toBe(1);
+    }
+    // The buffered event is still readable, then the stream ends.
+    expect((await drain(h, 10)).map(nameOf)).toEqual(['b']);
+    expect(await h.next()).toBeNull();
+    clock.advance(1000);
+    await flush();
+    expect(c.ready.state).toBe('Ready');
+    expect(c.generation).toBe(2);
+    expect(c.info().counters.initializations).toBe(2);
+    expect(c.info().objects).toBe(2);
+    expect(c.info().lastError).toBeUndefined();
+  });
+
+  it('keeps a multi-key transaction together for watchers and bookmarks', async () => {
+    const { src, clock, c } = await setup();
+    c.start();
+    await c.waitReady();
+    const h = c.watch(wopts({ resourceVersion: c.resourceVersion, resourceVersionText: 'x', allowWatchBookmarks: true }));
+    const rev = src.txn([
+      { type: 'put', key: key('n', 'a'), object: pod('n', 'a') },
+      { type: 'put', key: key('n', 'b'), object: pod('n', 'b') },
+      { type: 'put', key: key('n', 'c'), object: pod('n', 'c') },
+    ]);
+    await flush();
+    const evs = await drain(h, 10);
+    expect(evs.map(rvOf)).toEqual([rev, rev, rev]);
+    // A watcher resuming from the txn's revision sees nothing of it; from rev-1, all of it.
+    expect(await drain(c.watch(wopts({ resourceVersion: rev, resourceVersionText: 'x' })), 10)).toHaveLength(0);
+    expect(await drain(c.watch(wopts({ resourceVersion: rev - 1, resourceVersionText: 'x' })), 10)).toHaveLength(3);
+    clock.advance(61_000);
+    await flush();
+    const b = await drain(h, 10);
+    expect(b.map((e) => e.type)).toEqual(['BOOKMARK']);
+    expect(rvOf(b[0]!)).toBe(rev);
+  });
+
+  it('watch-list at a future RV waits for the cache, or ends with one ERROR 504 event after 3s', async () => {
+    const { src, clock, c } = await setup();
+    src.put(key('n', 'a'), pod('n', 'a'));
+    c.start();
+    await c.waitReady();
+    const target = c.resourceVersion + 1;
+    const ok = c.watch(wopts({ sendInitialEvents: true, sendInitialEventsSet: true, resourceVersion: target, resourceVersionText: String(target) }));
+    expect(ok.info().state).toBe('initializing');
+    src.put(key('n', 'b'), pod('n', 'b'));
+    await flush();
+    expect((await drain(ok, 10)).map((e) => `${e.type} ${nameOf(e)}`)).toEqual(['ADDED a', 'ADDED b']);
+    const far = c.resourceVersion + 50;
+    const bad = c.watch(wopts({ sendInitialEvents: true, sendInitialEventsSet: true, resourceVersion: far, resourceVersionText: String(far) }));
+    clock.advance(3000);
+    await flush();
+    const evs = await drain(bad, 10);
+    expect(evs).toHaveLength(1);
+    expect(evs[0]!.type).toBe('ERROR');
+    expect(evs[0]!.object).toMatchObject({ kind: 'Status', code: 504, message: `Timeout: Too large resource version: ${far}, current: ${c.resourceVersion}` });
+    expect(await bad.next()).toBeNull();
+    expect(c.closedWatchers().at(-1)).toMatchObject({ id: bad.id, closeReason: 'tooLargeResourceVersion' });
+  });
+});

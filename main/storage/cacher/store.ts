@@ -1,0 +1,111 @@
+// The watch cache's current state: one element per key, listed in key order (BtreeWatchCache
+// since 1.32 keeps the store ordered by key). A sorted key array + map gives the same ordering
+// with O(log n) lookup; an optional secondary index serves the resource's trigger field
+// (pods: spec.nodeName), as the registry's IndexerFuncs do.
+import type { KubeObject, StoredObject } from '../object.js';
+
+export interface StoreElement {
+  key: string;
+  namespace: string;
+  name: string;
+  /** The stored object with metadata.resourceVersion set to its mod revision. */
+  stored: StoredObject;
+  labels: Record<string, string>;
+  fields: Record<string, string>;
+}
+
+export const objectOf = (e: StoreElement): KubeObject => e.stored.object;
+
+/** Index of the first element of `keys` that is >= key (or > key when `after`). */
+export function lowerBound(keys: readonly string[], key: string, after = false): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = keys[mid]!;
+    if (k < key || (after && k === key)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export class WatchCacheStore {
+  private keys: string[] = [];
+  private byKey = new Map<string, StoreElement>();
+  private index = new Map<string, Set<string>>();
+
+  constructor(private readonly indexField?: string) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get(key: string): StoreElement | undefined {
+    return this.byKey.get(key);
+  }
+
+  private indexValue(e: StoreElement): string | undefined {
+    return this.indexField ? (e.fields[this.indexField] ?? '') : undefined;
+  }
+
+  put(e: StoreElement): StoreElement | undefined {
+    const prev = this.byKey.get(e.key);
+    if (prev) this.unindex(prev);
+    else this.keys.splice(lowerBound(this.keys, e.key), 0, e.key);
+    this.byKey.set(e.key, e);
+    const v = this.indexValue(e);
+    if (v !== undefined) {
+      let s = this.index.get(v);
+      if (!s) this.index.set(v, (s = new Set()));
+      s.add(e.key);
+    }
+    return prev;
+  }
+
+  delete(key: string): StoreElement | undefined {
+    const prev = this.byKey.get(key);
+    if (!prev) return undefined;
+    this.byKey.delete(key);
+    const i = lowerBound(this.keys, key);
+    if (this.keys[i] === key) this.keys.splice(i, 1);
+    this.unindex(prev);
+    return prev;
+  }
+
+  private unindex(e: StoreElement): void {
+    const v = this.indexValue(e);
+    if (v === undefined) return;
+    const s = this.index.get(v);
+    if (!s) return;
+    s.delete(e.key);
+    if (s.size === 0) this.index.delete(v);
+  }
+
+  replace(elems: StoreElement[]): void {
+    this.keys = [];
+    this.byKey.clear();
+    this.index.clear();
+    const sorted = [...elems].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const e of sorted) {
+      if (!this.byKey.has(e.key)) this.keys.push(e.key);
+      this.byKey.set(e.key, e);
+      const v = this.indexValue(e);
+      if (v !== undefined) {
+        let s = this.index.get(v);
+        if (!s) this.index.set(v, (s = new Set()));
+        s.add(e.key);
+      }
+    }
+  }
+
+  /** Keys in order (the live array: do not mutate). */
+  sortedKeys(): readonly string[] {
+    return this.keys;
+  }
+
+  /** Keys of the index bucket for `value`, sorted. */
+  indexKeys(value: string): string[] {
+    const s = this.index.get(value);
+    return s ? [...s].sort() : [];
+  }
+}

@@ -1,0 +1,256 @@
+// watchCache (cacher/watch_cache.go): the store of current objects, the sliding event history,
+// the cache resourceVersion and the freshness wait. Events of one source revision (one etcd txn)
+// are applied in one synchronous step, so nothing observes half a transaction.
+import type { KubeObject, StoredObject } from '../object.js';
+import type { SourceEvent } from '../source.js';
+import { newInternalError, newResourceExpired, newTooLargeResourceVersion } from '../errors.js';
+import { objectFields } from '../selectors/object_fields.js';
+import type { Clock } from './clock.js';
+import { WatchCacheStore, lowerBound, type StoreElement } from './store.js';
+import { WatchCacheHistory, defaultEventsHistoryWindowMs, type ResizeKind, type WatchCacheEvent } from './watch_cache_history.js';
+
+/** blockTimeout in watch_cache.go. */
+export const blockTimeoutMs = 3000;
+/** resourceVersionTooHighRetrySeconds in watch_cache.go. */
+export const resourceVersionTooHighRetrySeconds = 1;
+
+export interface WatchCacheConfig {
+  resource: string;
+  collectionKey: string;
+  namespaced: boolean;
+  indexField?: string;
+  clock: Clock;
+  eventsHistoryWindowMs?: number;
+  /** Test hook: history bounds. */
+  lowerBoundCapacity?: number;
+  upperBoundCapacity?: number;
+  onResize?: (kind: ResizeKind, from: number, to: number) => void;
+}
+
+/** Sets metadata.resourceVersion to `rv` (copying only when it differs), as versioner.UpdateObject. */
+export function stampObject(obj: KubeObject, rv: number): KubeObject {
+  const s = String(rv);
+  if (obj.metadata?.resourceVersion === s) return obj;
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: s } };
+}
+
+/** An ordered view of the store at one RV: sorted keys and a lookup. */
+export interface StoreView {
+  resourceVersion: number;
+  keys: readonly string[];
+  get(key: string): StoreElement | undefined;
+}
+
+export class WatchCache {
+  readonly store: WatchCacheStore;
+  readonly history: WatchCacheHistory;
+  /** RV up to which the cache is known complete. */
+  resourceVersion = 0;
+  /** RV of the last Replace (full list). */
+  listResourceVersion = 0;
+  private initialized = false;
+  private waiters = new Set<() => void>();
+  readonly windowMs: number;
+
+  constructor(private readonly cfg: WatchCacheConfig) {
+    this.windowMs = cfg.eventsHistoryWindowMs ?? defaultEventsHistoryWindowMs;
+    this.store = new WatchCacheStore(cfg.indexField);
+    this.history = new WatchCacheHistory(this.windowMs, cfg.lowerBoundCapacity, cfg.upperBoundCapacity, cfg.onResize);
+  }
+
+  /** Splits a key into namespace and name relative to the collection key. */
+  keyParts(key: string): { namespace: string; name: string } {
+    const rest = key.startsWith(this.cfg.collectionKey) ? key.slice(this.cfg.collectionKey.length) : key;
+    if (!this.cfg.namespaced) return { namespace: '', name: rest };
+    const i = rest.indexOf('/');
+    return i < 0 ? { namespace: '', name: rest } : { namespace: rest.slice(0, i), name: rest.slice(i + 1) };
+  }
+
+  makeElement(stored: StoredObject): StoreElement {
+    const object = stampObject(stored.object, stored.resourceVersion);
+    const s = object === stored.object ? stored : { ...stored, object };
+    const { namespace, name } = this.keyParts(stored.key);
+    return { key: stored.key, namespace, name, stored: s, labels: object.metadata?.labels ?? {}, fields: objectFields(this.cfg.resource, object) };
+  }
+
+  private broadcast(): void {
+    const w = [...this.waiters];
+    for (const f of w) f();
+  }
+
+  /** Replace (end of a relist): store replaced, history reset, cache RV = list RV. */
+  replace(items: StoredObject[], listRV: number): void {
+    this.store.replace(items.map((s) => this.makeElement(s)));
+    this.history.reset();
+    this.listResourceVersion = listRV;
+    this.resourceVersion = listRV;
+    this.initialized = true;
+    this.broadcast();
+  }
+
+  /**
+   * Applies the events of one source revision batch. Returns the watchCacheEvents to dispatch.
+   * The previous element comes from the store (upstream processEvent), falling back to the
+   * source's prev_kv.
+   */
+  processBatch(batch: SourceEvent[]): WatchCacheEvent[] {
+    const out: WatchCacheEvent[] = [];
+    const now = this.cfg.clock.now();
+    const applied = this.newestEventRV();
+    for (const se of batch) {
+      // Already applied (a resumed stream can repeat a revision): keep history unique.
+      if (se.resourceVersion <= applied) continue;
+      let prev = this.store.get(se.key);
+      if (!prev && se.prevObject) prev = this.makeElement(se.prevObject);
+      let ev: WatchCacheEvent;
+      if (se.type === 'DELETED') {
+        this.store.delete(se.key);
+        const base = prev?.stored.object ?? se.object.object;
+        ev = { type: 'DELETED', key: se.key, resourceVersion: se.resourceVersion, recordTime: now, prev: prev ?? this.makeElement(se.object), deletedObject: stampObject(base, se.resourceVersion) };
+      } else {
+        const cur = this.makeElement(se.object);
+        this.store.put(cur);
+        ev = { type: prev ? 'MODIFIED' : 'ADDED', key: se.key, resourceVersion: se.resourceVersion, recordTime: now, cur, prev };
+      }
+      this.history.add(ev);
+      out.push(ev);
+    }
+    if (out.length) {
+      // Mark revision boundaries: bookmarks are only sent between whole revisions (txns).
+      for (let i = 0; i < out.length; i++) {
+        const next = out[i + 1];
+        if (!next || next.resourceVersion !== out[i]!.resourceVersion) out[i]!.lastInBatch = true;
+      }
+      const rv = out[out.length - 1]!.resourceVersion;
+      if (rv > this.resourceVersion) this.resourceVersion = rv;
+      this.broadcast();
+    }
+    return out;
+  }
+
+  private newestEventRV(): number {
+    return this.history.newest()?.resourceVersion ?? this.listResourceVersion;
+  }
+
+  /** UpdateResourceVersion: a progress notification raises the cache RV without data changes. */
+  updateResourceVersion(rv: number): boolean {
+    if (rv <= this.resourceVersion) return false;
+    this.resourceVersion = rv;
+    this.broadcast();
+    return true;
+  }
+
+  /** Resolves (with the waited ms) once cache RV ≥ rv; 504 Too large resource version after 3s. */
+  waitUntilFreshAndBlock(rv: number, timeoutMs = blockTimeoutMs): Promise<number> {
+    const clock = this.cfg.clock;
+    const start = clock.now();
+    if (rv <= this.resourceVersion) return Promise.resolve(0);
+    return new Promise<number>((resolve, reject) => {
+      const check = () => {
+        if (rv <= this.resourceVersion) {
+          done();
+          resolve(clock.now() - start);
+        }
+      };
+      const timer = clock.setTimeout(() => {
+        done();
+        if (rv <= this.resourceVersion) resolve(clock.now() - start);
+        else reject(newTooLargeResourceVersion(rv, this.resourceVersion, resourceVersionTooHighRetrySeconds));
+      }, timeoutMs);
+      const done = () => {
+        this.waiters.delete(check);
+        clock.clearTimeout(timer);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  /** Wakes all waiters (used on stop so they time out promptly on their own timers). */
+  get waiterCount(): number {
+    return this.waiters.size;
+  }
+
+  /**
+   * Oldest RV a watch can resume after: `listResourceVersion+1` if nothing was evicted since the
+   * relist, else the oldest buffered event's RV (getAllEventsSinceLocked). A watch at RV < oldest-1
+   * is too old. When an eviction split a multi-key revision (not possible with Kubernetes'
+   * one-key-per-revision writes), the split revision is not resumable either.
+   */
+  oldestResourceVersion(): number {
+    if (this.listResourceVersion > 0 && !this.history.removedEventSinceRelist) return this.listResourceVersion + 1;
+    const o = this.history.oldest();
+    let oldest = o ? o.resourceVersion : this.resourceVersion + 1;
+    if (this.history.lastRemovedResourceVersion >= oldest) oldest = this.history.lastRemovedResourceVersion + 1;
+    return oldest;
+  }
+
+  /**
+   * getAllEventsSince: events a watch from `rv` must replay. rv 0 = the initial state (every
+   * object as ADDED, key order, stamped with the cache RV so later duplicates are filtered).
+   */
+  getAllEventsSince(rv: number, scope?: { keyPrefix?: string; key?: string; indexValue?: string }): { events: WatchCacheEvent[]; resourceVersion: number } {
+    if (!this.initialized && this.history.length === 0) throw newInternalError("watch cache isn't correctly initialized");
+    if (rv === 0) return { events: this.initialStateEvents(scope), resourceVersion: this.resourceVersion };
+    const oldest = this.oldestResourceVersion();
+    if (rv < oldest - 1) throw newResourceExpired(`too old resource version: ${rv} (${oldest - 1})`);
+    return { events: this.history.since(rv), resourceVersion: rv };
+  }
+
+  private initialStateEvents(scope?: { keyPrefix?: string; key?: string; indexValue?: string }): WatchCacheEvent[] {
+    const rv = this.resourceVersion;
+    const now = this.cfg.clock.now();
+    const mk = (e: StoreElement): WatchCacheEvent => ({ type: 'ADDED', key: e.key, resourceVersion: rv, recordTime: now, cur: e });
+    if (scope?.key !== undefined) {
+      const e = this.store.get(scope.key);
+      return e ? [mk(e)] : [];
+    }
+    if (scope?.indexValue !== undefined) {
+      return this.store.indexKeys(scope.indexValue).map((k) => mk(this.store.get(k)!)).filter((e) => !scope.keyPrefix || e.key.startsWith(scope.keyPrefix));
+    }
+    const keys = this.store.sortedKeys();
+    const prefix = scope?.keyPrefix ?? '';
+    const out: WatchCacheEvent[] = [];
+    for (let i = prefix ? lowerBound(keys, prefix) : 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (prefix && !k.startsWith(prefix)) break;
+      out.push(mk(this.store.get(k)!));
+    }
+    return out;
+  }
+
+  /** The current state. */
+  currentView(): StoreView {
+    const store = this.store;
+    return { resourceVersion: this.resourceVersion, keys: store.sortedKeys(), get: (k) => store.get(k) };
+  }
+
+  /**
+   * The state at `rv` (ListFromCacheSnapshot: greatest snapshot ≤ rv). Instead of keeping clones
+   * per event, the current store is rolled back through the history window, which yields the
+   * same state with bounded memory. Outside the window (or below the last relist) there is no
+   * snapshot: 410 Expired, so the caller falls back to etcd as upstream does.
+   */
+  snapshotView(rv: number): StoreView {
+    if (rv > this.resourceVersion) throw newInternalError(`snapshot ${rv} is newer than the cache (${this.resourceVersion})`);
+    const oldest = this.oldestResourceVersion();
+    if (!this.initialized || rv < oldest - 1 || rv < this.listResourceVersion) {
+      throw newResourceExpired(`too old resource version: ${rv} (${oldest - 1})`);
+    }
+    const overrides = new Map<string, StoreElement | null>();
+    for (let i = this.history.firstAfter(rv); i < this.history.endIndex; i++) {
+      const ev = this.history.at(i);
+      if (overrides.has(ev.key)) continue;
+      // The first event after rv for a key tells what the key held at rv.
+      overrides.set(ev.key, ev.type === 'ADDED' ? null : (ev.prev ?? null));
+    }
+    const store = this.store;
+    if (overrides.size === 0) return { resourceVersion: rv, keys: store.sortedKeys(), get: (k) => store.get(k) };
+    const keySet = new Set(store.sortedKeys());
+    for (const [k, v] of overrides) {
+      if (v) keySet.add(k);
+      else keySet.delete(k);
+    }
+    const keys = [...keySet].sort();
+    return { resourceVersion: rv, keys, get: (k) => (overrides.has(k) ? (overrides.get(k) ?? undefined) : store.get(k)) };
+  }
+}

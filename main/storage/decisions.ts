@@ -1,0 +1,46 @@
+// Where the endpoint records one routing Decision per request. Kept in a bounded ring so a long
+// session's memory stays flat; telemetry reads it, the debug endpoint serves it.
+import type { Decision } from '../../shared/model.js';
+import { Ring } from '../util/ring.js';
+
+export type DecisionInput = Omit<Decision, 'id'>;
+
+export interface DecisionSink {
+  record(d: DecisionInput): Decision;
+}
+
+export class DecisionLog implements DecisionSink {
+  private readonly ring: Ring<Decision>;
+  private nextId = 1;
+  private readonly listeners = new Set<(d: Decision) => void>();
+
+  constructor(capacity = 5000) {
+    this.ring = new Ring(capacity);
+  }
+
+  record(d: DecisionInput): Decision {
+    const full: Decision = { ...d, id: this.nextId++ };
+    this.ring.push(full);
+    for (const l of this.listeners) l(full);
+    return full;
+  }
+
+  /** Decisions with id > since, oldest first, at most `max` (the newest ones). */
+  since(since = 0, max = Number.POSITIVE_INFINITY): Decision[] {
+    const all = this.ring.toArray();
+    let i = all.length;
+    while (i > 0 && all[i - 1]!.id > since) i--;
+    const out = all.slice(i);
+    return out.length > max ? out.slice(out.length - max) : out;
+  }
+
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
+  /** For tests and the console: be told of each decision as it is recorded. */
+  subscribe(fn: (d: Decision) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+}
