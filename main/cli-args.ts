@@ -1,0 +1,236 @@
+// Parses watchscope's command line. Pure: no I/O, so every flag and error is unit-tested.
+
+export interface CommonFlags {
+  profile?: string;
+  gates: Record<string, boolean>;
+  resources?: string[];
+  listen: { host: string; port: number };
+  writeKubeconfig?: string;
+  token?: string;
+  insecureHttp: boolean;
+  ui: boolean;
+  uiPort: number;
+}
+
+export type Command =
+  | { cmd: 'help'; topic?: string }
+  | { cmd: 'version' }
+  | ({ cmd: 'serve'; mode: 'etcd'; etcd: string[]; etcdCa?: string; etcdCert?: string; etcdKey?: string; etcdPrefix: string } & CommonFlags)
+  | ({ cmd: 'serve'; mode: 'kube'; kubeconfig?: string; context?: string; allowWrites: boolean } & CommonFlags)
+  | ({
+      cmd: 'demo';
+      web: boolean;
+      scenario?: string;
+      writesPerSecond?: number;
+      kubelets?: number;
+      informers?: number;
+      etcdBin?: string;
+    } & CommonFlags)
+  | { cmd: 'contexts'; kubeconfig?: string }
+  | { cmd: 'scenarios' };
+
+export class UsageError extends Error {}
+
+interface FlagSpec {
+  name: string;
+  arg?: string; // value placeholder; absent = boolean flag
+  help: string;
+  repeat?: boolean;
+}
+
+const common: FlagSpec[] = [
+  { name: 'resources', arg: 'LIST', help: 'resources to cache, comma-separated (default: pods,configmaps,secrets,services,namespaces,nodes,events,deployments,leases)' },
+  { name: 'profile', arg: 'VERSION', help: 'Kubernetes routing profile: 1.27, 1.28, 1.31, 1.33, 1.34 (default 1.34; kube mode: from the cluster\'s /version)' },
+  { name: 'gate', arg: 'Name=bool', help: 'override a feature gate of the profile (repeatable), e.g. --gate ListFromCacheSnapshot=false', repeat: true },
+  { name: 'listen', arg: 'HOST:PORT', help: 'endpoint address, loopback only (default 127.0.0.1:0, a free port)' },
+  { name: 'write-kubeconfig', arg: 'FILE', help: 'write a kubeconfig for the endpoint (token and CA) to FILE' },
+  { name: 'token', arg: 'TOKEN', help: 'bearer token the endpoint requires (default: generated)' },
+  { name: 'insecure-http', help: 'serve the endpoint over plain HTTP instead of HTTPS with a generated CA' },
+  { name: 'ui-port', arg: 'PORT', help: 'port of the web UI listener (default: a free port)' },
+];
+
+const commands: Record<string, { summary: string; usage: string; flags: FlagSpec[] }> = {
+  demo: {
+    summary: 'start a real etcd, the endpoint, a realistic workload and the UI (the built-in demo)',
+    usage: 'watchscope demo [--web] [--scenario NAME] [flags]',
+    flags: [
+      { name: 'web', help: 'open the UI in a browser (web mode) instead of the desktop window' },
+      { name: 'no-ui', help: 'run headless: endpoint and workload only' },
+      { name: 'scenario', arg: 'NAME', help: 'run a scenario preset once ready (see `watchscope scenarios`)' },
+      { name: 'writes', arg: 'N', help: 'pod writes per second of the demo controller (default 20)' },
+      { name: 'kubelets', arg: 'N', help: 'simulated kubelets watching pods by spec.nodeName (default 5)' },
+      { name: 'informers', arg: 'N', help: 'simulated informers (LIST rv=0 then WATCH) (default 3)' },
+      { name: 'etcd-bin', arg: 'FILE', help: 'etcd binary (default: $ETCD_BIN, then etcd on PATH)' },
+      ...common,
+    ],
+  },
+  serve: {
+    summary: 'serve the cached Kubernetes API on loopback, fed by etcd or by a kubeconfig context',
+    usage:
+      'watchscope serve --etcd URL[,URL] [--etcd-ca F --etcd-cert F --etcd-key F] [--etcd-prefix /registry] [flags]\n' +
+      '       watchscope serve --kubeconfig F --context C [--allow-writes] [flags]',
+    flags: [
+      { name: 'etcd', arg: 'URL[,URL]', help: 'etcd endpoints (http:// or https://)' },
+      { name: 'etcd-ca', arg: 'FILE', help: 'CA bundle that signed etcd\'s serving certificate' },
+      { name: 'etcd-cert', arg: 'FILE', help: 'client certificate for etcd' },
+      { name: 'etcd-key', arg: 'FILE', help: 'client key for etcd' },
+      { name: 'etcd-prefix', arg: 'PREFIX', help: 'etcd key prefix (default /registry)' },
+      { name: 'kubeconfig', arg: 'FILE', help: 'kubeconfig to read (default: $KUBECONFIG, then ~/.kube/config)' },
+      { name: 'context', arg: 'NAME', help: 'kubeconfig context (default: the current context)' },
+      { name: 'allow-writes', help: 'kube mode: forward writes to the cluster (refused otherwise)' },
+      { name: 'ui', help: 'also serve the web UI on loopback and print its `ui:` line' },
+      ...common,
+    ],
+  },
+  contexts: {
+    summary: 'list the contexts of your kubeconfig',
+    usage: 'watchscope contexts [--kubeconfig F]',
+    flags: [{ name: 'kubeconfig', arg: 'FILE', help: 'kubeconfig to read' }],
+  },
+  scenarios: { summary: 'list the scenario presets of the demo', usage: 'watchscope scenarios', flags: [] },
+};
+
+export function helpText(topic?: string): string {
+  const fmt = (f: FlagSpec) => `  --${f.name}${f.arg ? ` ${f.arg}` : ''}`.padEnd(30) + f.help;
+  if (topic && commands[topic]) {
+    const c = commands[topic];
+    return [`watchscope ${topic}: ${c.summary}`, '', `usage: ${c.usage}`, '', 'flags:', ...c.flags.map(fmt)].join('\n');
+  }
+  return [
+    'watchscope: see the Kubernetes storage layer work — the watch cache, its watchers and why each request',
+    'is served from the cache or from etcd.',
+    '',
+    'commands:',
+    ...Object.entries(commands).map(([n, c]) => `  ${n.padEnd(12)}${c.summary}`),
+    '  help CMD    flags of one command',
+    '',
+    ...Object.entries(commands).flatMap(([n, c]) => [`watchscope ${n}`, `usage: ${c.usage}`, ...c.flags.map(fmt), '']),
+    'Once ready, `serve` and `demo` print `endpoint: <url>`, `kubeconfig: <path>` and, with a UI, `ui: <url>`.',
+  ].join('\n');
+}
+
+function parseHostPort(v: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(v);
+  if (!m) throw new UsageError(`--listen wants HOST:PORT, got "${v}"`);
+  const host = m[1]!.replace(/^\[|\]$/g, '');
+  const port = Number(m[2]);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host) && !host.startsWith('127.')) {
+    throw new UsageError(`--listen must be a loopback address (127.0.0.1, ::1 or localhost), got "${host}"`);
+  }
+  if (port > 65535) throw new UsageError(`--listen port out of range: ${port}`);
+  return { host, port };
+}
+
+function parseCount(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || !Number.isInteger(n)) throw new UsageError(`--${name} wants a whole number ≥ 0, got "${v}"`);
+  return n;
+}
+
+export function parseArgs(argv: string[]): Command {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h') return { cmd: 'help' };
+  if (cmd === 'help') return { cmd: 'help', topic: rest[0] };
+  if (cmd === '--version' || cmd === 'version') return { cmd: 'version' };
+  const spec = commands[cmd];
+  if (!spec) throw new UsageError(`unknown command "${cmd}" (commands: ${Object.keys(commands).join(', ')})`);
+
+  const values = new Map<string, string[]>();
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '--help' || a === '-h') return { cmd: 'help', topic: cmd };
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}" for ${cmd}`);
+    let name = a.slice(2);
+    let value: string | undefined;
+    const eq = name.indexOf('=');
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    const f = spec.flags.find((x) => x.name === name);
+    if (!f) throw new UsageError(`unknown flag --${name} for ${cmd} (see \`watchscope help ${cmd}\`)`);
+    if (f.arg) {
+      if (value === undefined) {
+        value = rest[++i];
+        if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value (${f.arg})`);
+      }
+    } else if (value !== undefined) {
+      throw new UsageError(`--${name} takes no value`);
+    } else value = 'true';
+    if (values.has(name) && !f.repeat) throw new UsageError(`--${name} given twice`);
+    values.set(name, [...(values.get(name) ?? []), value]);
+  }
+  const one = (n: string) => values.get(n)?.[0];
+  const has = (n: string) => values.has(n);
+
+  const gates: Record<string, boolean> = {};
+  for (const g of values.get('gate') ?? []) {
+    const m = /^([A-Za-z0-9]+)=(true|false)$/.exec(g);
+    if (!m) throw new UsageError(`--gate wants Name=true|false, got "${g}"`);
+    gates[m[1]!] = m[2] === 'true';
+  }
+  const list = (n: string) =>
+    one(n)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const base = (): CommonFlags => ({
+    profile: one('profile'),
+    gates,
+    resources: list('resources'),
+    listen: one('listen') ? parseHostPort(one('listen')!) : { host: '127.0.0.1', port: 0 },
+    writeKubeconfig: one('write-kubeconfig'),
+    token: one('token'),
+    insecureHttp: has('insecure-http'),
+    ui: has('ui'),
+    uiPort: one('ui-port') ? parseCount('ui-port', one('ui-port')!) : 0,
+  });
+
+  switch (cmd) {
+    case 'contexts':
+      return { cmd, kubeconfig: one('kubeconfig') };
+    case 'scenarios':
+      return { cmd };
+    case 'demo':
+      return {
+        cmd,
+        ...base(),
+        ui: !has('no-ui'),
+        web: has('web'),
+        scenario: one('scenario'),
+        writesPerSecond: one('writes') ? parseCount('writes', one('writes')!) : undefined,
+        kubelets: one('kubelets') ? parseCount('kubelets', one('kubelets')!) : undefined,
+        informers: one('informers') ? parseCount('informers', one('informers')!) : undefined,
+        etcdBin: one('etcd-bin'),
+      };
+    case 'serve': {
+      const etcd = list('etcd');
+      const kube = has('kubeconfig') || has('context');
+      if (etcd && kube) throw new UsageError('serve takes either --etcd or --kubeconfig/--context, not both');
+      if (etcd) {
+        if (etcd.length === 0) throw new UsageError('--etcd needs at least one URL');
+        for (const u of etcd) {
+          if (!/^https?:\/\/[^/]+/.test(u)) throw new UsageError(`--etcd wants http:// or https:// URLs, got "${u}"`);
+        }
+        if (has('allow-writes')) throw new UsageError('--allow-writes is for kube mode; etcd mode always accepts writes');
+        const tlsFiles = [one('etcd-cert'), one('etcd-key')].filter(Boolean).length;
+        if (tlsFiles === 1) throw new UsageError('--etcd-cert and --etcd-key go together');
+        return {
+          cmd,
+          mode: 'etcd',
+          ...base(),
+          etcd,
+          etcdCa: one('etcd-ca'),
+          etcdCert: one('etcd-cert'),
+          etcdKey: one('etcd-key'),
+          etcdPrefix: one('etcd-prefix') ?? '/registry',
+        };
+      }
+      if (has('etcd-ca') || has('etcd-cert') || has('etcd-key') || has('etcd-prefix')) {
+        throw new UsageError('--etcd-ca/--etcd-cert/--etcd-key/--etcd-prefix need --etcd');
+      }
+      return { cmd, mode: 'kube', ...base(), kubeconfig: one('kubeconfig'), context: one('context'), allowWrites: has('allow-writes') };
+    }
+  }
+  throw new UsageError(`unknown command "${cmd}"`);
+}
