@@ -27,11 +27,15 @@ export class DecisionLog implements DecisionSink {
 
   /** Decisions with id > since, oldest first, at most `max` (the newest ones). */
   since(since = 0, max = Number.POSITIVE_INFINITY): Decision[] {
-    const all = this.ring.toArray();
-    let i = all.length;
-    while (i > 0 && all[i - 1]!.id > since) i--;
-    const out = all.slice(i);
-    return out.length > max ? out.slice(out.length - max) : out;
+    // Walk back from the newest: a snapshot asks for the few recorded since the last one, and
+    // copying the whole ring each time would cost O(capacity) per snapshot.
+    const out: Decision[] = [];
+    for (let i = this.ring.length - 1; i >= 0 && out.length < max; i--) {
+      const d = this.ring.at(i)!;
+      if (d.id <= since) break;
+      out.push(d);
+    }
+    return out.reverse();
   }
 
   get lastId(): number {

@@ -1,0 +1,203 @@
+// watchscope's command line: `serve` (etcd or kubeconfig context), `demo`, `contexts`,
+// `scenarios`. Node only — it never imports electron; the desktop window is a separate process.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { helpText, parseArgs, UsageError, type Command } from './cli-args.js';
+import { Session, errText } from './session.js';
+import { startWebUi, type WebUi } from './web.js';
+import { scenarios } from './workload/scenarios/index.js';
+import { listContexts } from './storage/kube/kubeconfig.js';
+import type { ConnectRequest } from '../shared/ipc.js';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const fail = (line: string, code = 1): never => {
+  process.stderr.write(`watchscope: ${line}\n`);
+  process.exit(code);
+};
+
+/** The built renderer: beside the built CLI (out/main → out/renderer), else out/renderer from the repo root. */
+export function findRendererDir(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [process.env.WATCHSCOPE_RENDERER_DIR, join(here, '../renderer'), join(here, '../out/renderer'), resolve('out/renderer')];
+  return candidates.find((d): d is string => !!d && existsSync(join(d, 'index.html')) && existsSync(join(d, 'assets')));
+}
+
+/** The Electron binary, if the `electron` package has one on this machine (never downloads). */
+function electronBinary(): string | undefined {
+  if (process.env.ELECTRON_OVERRIDE_DIST_PATH) {
+    const p = join(process.env.ELECTRON_OVERRIDE_DIST_PATH, process.platform === 'win32' ? 'electron.exe' : 'electron');
+    return existsSync(p) ? p : undefined;
+  }
+  try {
+    const req = createRequire(import.meta.url);
+    const pkgDir = dirname(req.resolve('electron/package.json'));
+    const pathFile = join(pkgDir, 'path.txt');
+    if (!existsSync(pathFile)) return undefined;
+    const rel = readFileSync(pathFile, 'utf8').trim();
+    const bin = join(pkgDir, 'dist', rel);
+    return existsSync(bin) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((res) => {
+    const on = (sig: string) => res(sig);
+    process.once('SIGINT', () => on('SIGINT'));
+    process.once('SIGTERM', () => on('SIGTERM'));
+  });
+}
+
+async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req: ConnectRequest, opts: { web: boolean; allowWrites?: boolean }) {
+  const session = new Session({
+    endpoint: {
+      ...(cmd.token ? { token: cmd.token } : {}),
+      tls: !cmd.insecureHttp,
+      ...(cmd.listen.port ? { port: cmd.listen.port } : {}),
+      ...(cmd.writeKubeconfig ? { writeKubeconfig: resolve(cmd.writeKubeconfig) } : {}),
+    },
+    ...(cmd.cmd === 'demo'
+      ? {
+          demo: {
+            ...(cmd.etcdBin ? { etcdBin: cmd.etcdBin } : {}),
+            workload: {
+              ...(cmd.writesPerSecond !== undefined ? { writesPerSecond: cmd.writesPerSecond } : {}),
+              ...(cmd.kubelets !== undefined ? { kubelets: cmd.kubelets } : {}),
+              ...(cmd.informers !== undefined ? { informers: cmd.informers } : {}),
+            },
+          },
+        }
+      : {}),
+    allowWrites: opts.allowWrites ?? false,
+  });
+  if (cmd.profile || Object.keys(cmd.gates).length) {
+    try {
+      await session.setProfile({ name: cmd.profile ?? '1.34', gates: cmd.gates });
+    } catch (e) {
+      fail(errText(e), 2);
+    }
+  }
+  const state = await session.connect(req);
+  if (state.state !== 'connected') {
+    await session.close();
+    fail(state.message ?? `could not connect (${state.state})`);
+  }
+  out(`endpoint: ${state.endpoint}`);
+  out(`kubeconfig: ${state.kubeconfigPath}`);
+  out(`profile: ${session.profileName()}`);
+  out(`source: ${state.mode} ${state.target} (${state.sourceVersion}; RequestWatchProgress ${state.supportsRequestWatchProgress ? 'trusted' : 'not trusted'})`);
+  let ui: WebUi | undefined;
+  if (opts.web) {
+    const rendererDir = findRendererDir();
+    if (!rendererDir) {
+      out('ui: not available — the renderer is not built (run `npm run build`)');
+    } else {
+      ui = await startWebUi({ service: session, rendererDir, ...(cmd.uiPort ? { port: cmd.uiPort } : {}) });
+      out(`ui: ${ui.url}`);
+    }
+  }
+  let scenarioDone: Promise<void> = Promise.resolve();
+  if (cmd.cmd === 'demo' && cmd.scenario) {
+    const name = cmd.scenario;
+    out(`scenario: ${name} running`);
+    scenarioDone = session
+      .runScenario(name)
+      .then((r) => {
+        out(`scenario: ${name} ${r.ok ? 'ok' : 'did not show its signature'} — ${r.summary}`);
+        out(`signature: ${JSON.stringify(r.signature)}`);
+      })
+      .catch((e: unknown) => {
+        out(`scenario: ${name} failed — ${errText(e)}`);
+      });
+  }
+  out('ready (Ctrl-C to stop)');
+  const sig = await Promise.race([waitForSignal(), cmd.cmd === 'demo' && !cmd.ui && cmd.scenario ? scenarioDone.then(() => 'scenario finished') : new Promise<string>(() => undefined)]);
+  out(`stopping (${sig})`);
+  await ui?.close().catch(() => undefined);
+  await session.close();
+  out('stopped');
+}
+
+async function main(argv: string[]): Promise<void> {
+  let cmd: Command;
+  try {
+    cmd = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) return fail(`${e.message}\n(see \`watchscope --help\`)`, 2);
+    throw e;
+  }
+  switch (cmd.cmd) {
+    case 'help':
+      out(helpText(cmd.topic));
+      return;
+    case 'version':
+      out('watchscope 0.1.0');
+      return;
+    case 'scenarios':
+      for (const s of scenarios) out(`${s.name.padEnd(16)}${s.title}`);
+      return;
+    case 'contexts': {
+      try {
+        const cs = listContexts(cmd.kubeconfig ? { kubeconfig: cmd.kubeconfig } : {});
+        if (cs.length === 0) out('no contexts (set KUBECONFIG or create ~/.kube/config)');
+        for (const c of cs) out(`${c.current ? '*' : ' '} ${c.name.padEnd(30)} ${c.server}  (user ${c.user})`);
+      } catch (e) {
+        fail(`could not read the kubeconfig: ${errText(e)}`);
+      }
+      return;
+    }
+    case 'serve': {
+      const common = { ...(cmd.resources ? { resources: cmd.resources } : {}), ...(cmd.profile ? { profile: cmd.profile } : {}) };
+      const req: ConnectRequest =
+        cmd.mode === 'etcd'
+          ? {
+              mode: 'etcd',
+              endpoints: cmd.etcd,
+              ...(cmd.etcdCa ? { caFile: resolve(cmd.etcdCa) } : {}),
+              ...(cmd.etcdCert ? { certFile: resolve(cmd.etcdCert) } : {}),
+              ...(cmd.etcdKey ? { keyFile: resolve(cmd.etcdKey) } : {}),
+              prefix: cmd.etcdPrefix,
+              ...common,
+            }
+          : {
+              mode: 'kube',
+              ...(cmd.kubeconfig ? { kubeconfig: resolve(cmd.kubeconfig) } : {}),
+              context: cmd.context ?? currentContext(cmd.kubeconfig),
+              ...common,
+            };
+      return runHeadless(cmd, req, { web: cmd.ui, allowWrites: cmd.mode === 'kube' && cmd.allowWrites });
+    }
+    case 'demo': {
+      const req: ConnectRequest = { mode: 'demo', ...(cmd.resources ? { resources: cmd.resources } : {}), ...(cmd.profile ? { profile: cmd.profile } : {}) };
+      if (cmd.ui && !cmd.web) {
+        const bin = electronBinary();
+        const mainJs = join(dirname(fileURLToPath(import.meta.url)), 'index.js');
+        if (bin && existsSync(mainJs)) {
+          out('opening the desktop window (use --web for the browser UI)');
+          const child = spawn(bin, [mainJs, '--demo'], { stdio: 'inherit' });
+          const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 0)));
+          process.exit(code);
+        }
+        out('no Electron binary on this machine: serving the UI in web mode instead (open the ui: URL in a browser)');
+      }
+      return runHeadless(cmd, req, { web: cmd.ui });
+    }
+  }
+}
+
+function currentContext(kubeconfig: string | undefined): string {
+  try {
+    const cs = listContexts(kubeconfig ? { kubeconfig } : {});
+    const c = cs.find((x) => x.current) ?? cs[0];
+    if (c) return c.name;
+  } catch (e) {
+    fail(`could not read the kubeconfig: ${errText(e)}`);
+  }
+  return fail('no kubeconfig context found: pass --context, set KUBECONFIG, or use --etcd');
+}
+
+main(process.argv.slice(2)).catch((e) => fail(errText(e)));

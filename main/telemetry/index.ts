@@ -1,0 +1,3 @@
+export { Telemetry, type TelemetryOptions } from './telemetry.js';
+export { FreshnessSeries, cacheKey } from './freshness.js';
+export { ClosedWatcherLog } from './closed-watchers.js';
