@@ -38,7 +38,7 @@ export const slowWatcher: Scenario = {
           }
         }
         return closedWatchers(ctx, t0, (w) => w.userAgent === UA).length > 0;
-      }, 20_000, 50);
+      }, 45_000, 50);
       await writer.stop();
       const closed = closedWatchers(ctx, t0, (w) => w.userAgent === UA);
       ctx.report?.('waiting for the reader to notice and re-watch');
