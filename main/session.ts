@@ -230,7 +230,7 @@ export class Session implements WatchscopeService {
         // 5s periodic progress notifications, as kubeadm configures etcd.
         etcd = await startEtcd({ progressNotifyInterval: '5s', ...(this.opts.demo?.etcdBin ? { bin: this.opts.demo.etcdBin } : {}) });
         etcdOpts = { endpoints: [etcd.endpoint] };
-        target = `demo (etcd ${etcd.endpoint}, pid ${etcd.pid})`;
+        target = `etcd ${etcd.endpoint}, pid ${etcd.pid}`;
       } else {
         etcdOpts = { endpoints: req.endpoints };
         if (req.caFile) etcdOpts.caFile = req.caFile;
