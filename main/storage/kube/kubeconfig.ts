@@ -1,0 +1,177 @@
+// Kubeconfig loading with kubectl's rules: $KUBECONFIG may name several files, merged so that the
+// first file to define a cluster/user/context name wins and current-context comes from the first
+// file that sets one (client-go clientcmd loading rules). Credentials never leave this module:
+// what is listed for the UI is names and the server URL only.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { KubeConfig, dumpYaml, loadYaml, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import { loginShellPath, mergePaths } from './shell-path.js';
+
+export interface KubeconfigOptions {
+  /** One file, or several joined with the path delimiter (like $KUBECONFIG). */
+  kubeconfig?: string;
+  /** Context to use; the file's current-context when absent. */
+  context?: string;
+}
+
+/** What the UI may show about a context: never credentials. */
+export interface KubeContextInfo {
+  name: string;
+  current: boolean;
+  cluster: string;
+  server: string;
+  user: string;
+  namespace?: string;
+  /** How the user authenticates, e.g. 'client certificate', 'token', 'exec: gke-gcloud-auth-plugin'. */
+  authMethod: string;
+}
+
+export interface LoadedKubeconfig {
+  kc: KubeConfig;
+  /** The files read, in precedence order. */
+  files: string[];
+}
+
+/** The files kubectl would read: explicit list, else $KUBECONFIG, else ~/.kube/config. */
+export function kubeconfigFiles(explicit?: string): string[] {
+  const spec = explicit ?? process.env.KUBECONFIG ?? '';
+  const files = spec.split(delimiter).filter(Boolean);
+  if (files.length > 0) return files;
+  return [join(homedir(), '.kube', 'config')];
+}
+
+/** Loads and merges the kubeconfig files (kubectl precedence), without choosing a context. */
+export function loadKubeconfigFiles(explicit?: string): LoadedKubeconfig {
+  const wanted = kubeconfigFiles(explicit);
+  // $KUBECONFIG entries that do not exist are skipped by kubectl; an explicit single file is not.
+  const files = wanted.filter((f, i) => existsSync(f) || (explicit !== undefined && wanted.length === 1 && i === 0));
+  if (files.length === 0) {
+    throw new Error(`no kubeconfig found (looked at ${wanted.join(', ')}): set KUBECONFIG or choose a file`);
+  }
+  const clusters = new Map<string, Cluster>();
+  const users = new Map<string, User>();
+  const contexts = new Map<string, Context>();
+  let currentContext = '';
+  for (const file of files) {
+    const one = new KubeConfig();
+    try {
+      one.loadFromString(withTokenFiles(readFileSync(file, 'utf8'), dirname(file)));
+      one.makePathsAbsolute(dirname(file));
+    } catch (e) {
+      throw new Error(`cannot read kubeconfig ${file}: ${(e as Error).message}`);
+    }
+    for (const c of one.getClusters() ?? []) if (!clusters.has(c.name)) clusters.set(c.name, c);
+    for (const u of one.getUsers() ?? []) if (!users.has(u.name)) users.set(u.name, cleanUser(u));
+    for (const c of one.getContexts() ?? []) if (!contexts.has(c.name)) contexts.set(c.name, c);
+    if (!currentContext && one.getCurrentContext()) currentContext = one.getCurrentContext();
+  }
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [...clusters.values()],
+    users: [...users.values()],
+    contexts: [...contexts.values()],
+    currentContext,
+  });
+  return { kc, files };
+}
+
+interface RawKubeconfig {
+  users?: { name?: string; user?: Record<string, unknown> | null }[] | null;
+}
+
+// client-go's field is `tokenFile` (relative paths are relative to the kubeconfig file);
+// client-node only knows `token-file`, read relative to the working directory. Read it here the
+// way kubectl does (at load time; a reconnect reloads, which picks up a rotated token).
+function withTokenFiles(text: string, base: string): string {
+  const raw = loadYaml<RawKubeconfig>(text);
+  let changed = false;
+  for (const u of raw?.users ?? []) {
+    const user = u?.user;
+    if (!user || user.token) continue;
+    const f = (user.tokenFile ?? user['token-file']) as string | undefined;
+    if (typeof f !== 'string' || !f) continue;
+    const path = isAbsolute(f) ? f : join(base, f);
+    try {
+      user.token = readFileSync(path, 'utf8').trim();
+    } catch (e) {
+      throw new Error(`user "${u.name}": cannot read tokenFile ${path}: ${(e as Error).message}`);
+    }
+    delete user.tokenFile;
+    delete user['token-file'];
+    changed = true;
+  }
+  return changed ? dumpYaml(raw) : text;
+}
+
+// token-file contents keep their trailing newline in client-node; kubectl trims it, and a
+// newline inside an Authorization header would make every request fail.
+function cleanUser(u: User): User {
+  if (u.token && u.token !== u.token.trim()) return { ...u, token: u.token.trim() };
+  return u;
+}
+
+export function describeAuthMethod(u: User | null | undefined): string {
+  if (!u) return 'none';
+  if (u.exec) return `exec: ${String((u.exec as { command?: string }).command ?? '?')}`;
+  if (u.authProvider) return `auth-provider: ${String((u.authProvider as { name?: string }).name ?? '?')}`;
+  if (u.certData || u.certFile) return 'client certificate';
+  if (u.token) return 'token';
+  if (u.username) return 'basic auth';
+  return 'anonymous';
+}
+
+/** Contexts of the merged kubeconfig, current one marked. */
+export function listContexts(opts: { kubeconfig?: string } = {}): KubeContextInfo[] {
+  const { kc } = loadKubeconfigFiles(opts.kubeconfig);
+  const current = kc.getCurrentContext();
+  return kc.getContexts().map((ctx) => {
+    const cluster = kc.getCluster(ctx.cluster);
+    const info: KubeContextInfo = {
+      name: ctx.name,
+      current: ctx.name === current,
+      cluster: ctx.cluster,
+      server: cluster?.server ?? '',
+      user: ctx.user,
+      authMethod: describeAuthMethod(kc.getUser(ctx.user)),
+    };
+    if (ctx.namespace) info.namespace = ctx.namespace;
+    return info;
+  });
+}
+
+/**
+ * Loads the kubeconfig with `context` selected. Exec credential plugins get the login shell's
+ * PATH (merged before the process's own) unless the kubeconfig sets PATH for them itself.
+ */
+export async function loadContext(opts: KubeconfigOptions = {}): Promise<LoadedKubeconfig & { context: Context; cluster: Cluster; user: User | null }> {
+  const loaded = loadKubeconfigFiles(opts.kubeconfig);
+  const { kc } = loaded;
+  const name = opts.context ?? kc.getCurrentContext();
+  if (!name) throw new Error(`the kubeconfig (${loaded.files.join(', ')}) has no current-context: choose a context`);
+  const context = kc.getContextObject(name);
+  if (!context) {
+    const known = kc.getContexts().map((c) => c.name);
+    throw new Error(`context "${name}" is not in the kubeconfig (${loaded.files.join(', ')}); known contexts: ${known.join(', ') || 'none'}`);
+  }
+  kc.setCurrentContext(name);
+  const cluster = kc.getCluster(context.cluster);
+  if (!cluster) throw new Error(`context "${name}" refers to cluster "${context.cluster}", which the kubeconfig does not define`);
+  const user = kc.getUser(context.user);
+  if (user?.exec || user?.authProvider?.config?.exec) {
+    await withLoginShellPath(user);
+  }
+  return { ...loaded, context, cluster, user: kc.getUser(context.user) };
+}
+
+async function withLoginShellPath(user: User): Promise<void> {
+  const exec = (user.exec ?? user.authProvider?.config?.exec) as { env?: { name: string; value: string }[] | null } | undefined;
+  if (!exec) return;
+  const env = exec.env ?? [];
+  if (env.some((e) => e.name === 'PATH')) return;
+  const shellPath = await loginShellPath();
+  const path = mergePaths(shellPath, process.env.PATH);
+  // client-node only passes an environment to the plugin when exec.env is set, and then passes
+  // process.env plus these entries.
+  exec.env = [...env, { name: 'PATH', value: path }];
+}
