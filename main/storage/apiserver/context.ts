@@ -1,0 +1,63 @@
+// What every resource handler gets: the parsed request, the resource, its storage backend, and a
+// way to record the request's one Decision (exactly once, whatever path the request takes).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServedBy } from '../../../shared/model.js';
+import type { DecisionSink } from '../decisions.js';
+import type { ResourceInfo } from '../resources.js';
+import type { RequestInfo } from './request-info.js';
+import type { ResourceBackend } from './backend.js';
+import type { StorageWatcherRegistry } from './storage-watchers.js';
+import type { Profile } from '../routing/profiles.js';
+
+export interface DecisionOutcome {
+  servedBy: ServedBy;
+  reason: string;
+  detail: string;
+  status: number;
+  resourceVersion?: string;
+}
+
+export class RequestContext {
+  private recorded = false;
+  readonly started = performance.now();
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly info: RequestInfo,
+    readonly resource: ResourceInfo | undefined,
+    readonly backend: ResourceBackend | undefined,
+    readonly profile: Profile,
+    readonly userAgent: string,
+    private readonly sink: DecisionSink,
+    readonly storageWatchers: StorageWatcherRegistry,
+    readonly etcdPrefix: string,
+  ) {}
+
+  get isRecorded(): boolean {
+    return this.recorded;
+  }
+
+  /** Records this request's Decision; later calls are ignored so there is exactly one. */
+  record(o: DecisionOutcome): void {
+    if (this.recorded) return;
+    this.recorded = true;
+    const verb = this.info.verb;
+    this.sink.record({
+      time: Date.now(),
+      verb: verb === 'deletecollection' ? 'delete' : verb === 'unknown' ? 'get' : verb,
+      resource: this.resource ? (this.resource.group ? `${this.resource.resource}.${this.resource.group}` : this.resource.resource) : this.info.resource,
+      ...(this.info.namespace ? { namespace: this.info.namespace } : {}),
+      ...(this.info.name ? { name: this.info.name } : {}),
+      query: this.info.query,
+      profile: this.profile.name,
+      servedBy: o.servedBy,
+      reason: o.reason,
+      detail: o.detail,
+      status: o.status,
+      latencyMs: Math.round((performance.now() - this.started) * 100) / 100,
+      userAgent: this.userAgent,
+      ...(o.resourceVersion !== undefined ? { resourceVersion: o.resourceVersion } : {}),
+    });
+  }
+}

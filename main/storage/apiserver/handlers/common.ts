@@ -1,0 +1,88 @@
+// Pieces shared by the verb handlers: building the router's request, parsing selectors the way
+// the registry does, and turning StoredObjects into what clients receive.
+import type { KubeObject, StoredObject } from '../../object.js';
+import type { RoutingRequest, RoutingVerb, RoutingDecision } from '../../routing/decide.js';
+import { parseLabelSelector } from '../../selectors/label_selector.js';
+import { parseFieldSelector } from '../../selectors/field_selector.js';
+import type { Selector } from '../../cacher/types.js';
+import type { ResourceInfo } from '../../resources.js';
+import { groupVersion } from '../../resources.js';
+import type { RequestContext } from '../context.js';
+import { StatusError, newServiceUnavailable } from '../../errors.js';
+import { writeStatus, toStatusError } from '../respond.js';
+
+export interface Selectors {
+  label: Selector;
+  field: Selector;
+  /** metadata.name pinned by the field selector: upstream makes the read non-recursive. */
+  pinnedName?: string;
+}
+
+export function parseSelectors(ctx: RequestContext): Selectors {
+  const label = parseLabelSelector(ctx.info.query.labelSelector);
+  const field = parseFieldSelector(ctx.info.query.fieldSelector, ctx.resource!.resource);
+  // The registry reads a single key only when it can build the key: cluster-scoped, or a
+  // namespace in the request (NamespaceKeyFunc fails without one and the list stays recursive).
+  const res = ctx.resource!;
+  const pinned = field.requiresExactMatch('metadata.name');
+  const pinnedName = pinned !== undefined && (!res.namespaced || ctx.info.namespace) ? pinned : undefined;
+  return pinnedName !== undefined ? { label, field, pinnedName } : { label, field };
+}
+
+export function routingRequest(ctx: RequestContext, verb: RoutingVerb, recursive: boolean): RoutingRequest {
+  const r: RoutingRequest = {
+    verb,
+    group: ctx.resource!.group,
+    resource: ctx.resource!.resource,
+    recursive,
+    query: ctx.info.query,
+  };
+  if (ctx.info.namespace) r.namespace = ctx.info.namespace;
+  if (ctx.info.name) r.name = ctx.info.name;
+  return r;
+}
+
+/** The object as clients see it: typed, with metadata.resourceVersion = the key's mod revision. */
+export function toClientObject(res: ResourceInfo, s: StoredObject): KubeObject {
+  const o = s.object;
+  const rv = String(s.resourceVersion);
+  const apiVersion = o.apiVersion ?? groupVersion(res);
+  const kind = o.kind ?? res.kind;
+  if (o.apiVersion === apiVersion && o.kind === kind && o.metadata?.resourceVersion === rv) return o;
+  return { ...o, apiVersion, kind, metadata: { ...o.metadata, resourceVersion: rv } };
+}
+
+/** Sends a rejection decided before storage was touched, and records it. */
+export function sendRejected(ctx: RequestContext, d: RoutingDecision): void {
+  const err = d.error ?? new StatusError(500, 'InternalError', 'rejected without a Status');
+  ctx.record({ servedBy: 'rejected', reason: d.reason, detail: d.detail, status: err.code });
+  writeStatus(ctx.res, err);
+}
+
+/** Records an error answer (when nothing was recorded yet) and sends its Status. */
+export function sendError(ctx: RequestContext, e: unknown, fallback: { servedBy: 'cache' | 'etcd' | 'rejected'; reason: string; detail: string }): void {
+  const err = toStatusError(e);
+  ctx.record({ ...fallback, status: err.code, detail: `${fallback.detail} Answered ${err.code}${err.reason ? ` ${err.reason}` : ''}: ${err.message}` });
+  writeStatus(ctx.res, err);
+}
+
+/**
+ * Where upstream blocks until the cache is Ready (≤1.30, or ResilientWatchCacheInitialization
+ * off), wait for it; give up with 503 when the request would have timed out.
+ */
+export async function waitReadyOr503(ctx: RequestContext, d: RoutingDecision, timeoutMs = 60_000): Promise<void> {
+  if (d.notReadyBehaviour !== 'block' || !ctx.backend?.cacher) return;
+  let timer: NodeJS.Timeout | undefined;
+  const gone = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(newServiceUnavailable('the watch cache did not become ready in time')), timeoutMs);
+    ctx.res.once('close', () => reject(newServiceUnavailable('request ended while waiting for the cache')));
+  });
+  gone.catch(() => undefined);
+  try {
+    await Promise.race([ctx.backend.cacher.waitReady(), gone]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const isTrueParam = (v: string | undefined): boolean => v !== undefined && !(v === '0' || v.toLowerCase() === 'false');

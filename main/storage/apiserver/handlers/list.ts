@@ -1,0 +1,129 @@
+// LIST: decided by the router, executed exactly as decided — from the watch cache (waiting for
+// freshness, consistent reads fetching etcd's revision first, snapshots for exact/continue
+// reads) or from etcd — and encoded as a List or a meta.k8s.io Table, streamed in chunks.
+import type { RequestContext } from '../context.js';
+import { decide, type RoutingDecision } from '../../routing/decide.js';
+import type { CacheListOptions, CacheListResult } from '../../cacher/types.js';
+import type { DelegateListResult } from '../backend.js';
+import { isStatusError, isTooLargeResourceVersion, newTooManyRequests } from '../../errors.js';
+import { prepareContinueToken } from '../../continue.js';
+import { groupVersion } from '../../resources.js';
+import { continueKeyFromToken, scopePrefix } from '../etcd-delegate.js';
+import { streamList, writeJSON } from '../respond.js';
+import { parseIncludeObject, toTable, wantsTable } from '../table.js';
+import { parseSelectors, routingRequest, sendError, sendRejected, toClientObject, waitReadyOr503, type Selectors } from './common.js';
+
+interface ListAnswer {
+  items: DelegateListResult['items'];
+  resourceVersion: number;
+  continue?: string;
+  remainingItemCount?: number;
+  servedBy: 'cache' | 'etcd';
+  reason: string;
+  detail: string;
+}
+
+export async function handleList(ctx: RequestContext): Promise<void> {
+  const backend = ctx.backend!;
+  const res = ctx.resource!;
+  let sel: Selectors;
+  try {
+    sel = parseSelectors(ctx);
+  } catch (e) {
+    sendError(ctx, e, { servedBy: 'rejected', reason: 'invalidRequest', detail: 'The selector did not parse.' });
+    return;
+  }
+  const d = decide(routingRequest(ctx, 'list', sel.pinnedName === undefined), backend.cacheState(), ctx.profile);
+  if (d.servedBy === 'rejected') return sendRejected(ctx, d);
+
+  let answer: ListAnswer;
+  try {
+    answer = d.servedBy === 'cache' ? await listFromCache(ctx, d, sel) : await listFromStorage(ctx, sel, d.reason, d.detail);
+  } catch (e) {
+    sendError(ctx, e, { servedBy: d.servedBy, reason: d.reason, detail: d.detail });
+    return;
+  }
+
+  const listMeta: Record<string, unknown> = { resourceVersion: String(answer.resourceVersion) };
+  if (answer.continue) listMeta.continue = answer.continue;
+  if (answer.remainingItemCount !== undefined) listMeta.remainingItemCount = answer.remainingItemCount;
+  ctx.record({ servedBy: answer.servedBy, reason: answer.reason, detail: answer.detail, status: 200, resourceVersion: String(answer.resourceVersion) });
+
+  const objects = answer.items.map((s) => toClientObject(res, s));
+  if (wantsTable(ctx.req.headers.accept)) {
+    writeJSON(ctx.res, 200, toTable(res, objects, listMeta, parseIncludeObject(ctx.info.query.includeObject)));
+    return;
+  }
+  await streamList(ctx.res, { kind: res.listKind, apiVersion: groupVersion(res), metadata: listMeta }, objects);
+}
+
+async function listFromCache(ctx: RequestContext, d: RoutingDecision, sel: Selectors): Promise<ListAnswer> {
+  const backend = ctx.backend!;
+  const cacher = backend.cacher!;
+  await waitReadyOr503(ctx, d);
+  const opts: CacheListOptions = {
+    labelSelector: sel.label,
+    fieldSelector: sel.field,
+    minResourceVersion: d.minResourceVersion ?? 0,
+    requestProgress: d.requestProgress,
+  };
+  if (ctx.info.namespace) opts.namespace = ctx.info.namespace;
+  if (sel.pinnedName !== undefined) opts.name = sel.pinnedName;
+  if (d.snapshotResourceVersion !== undefined) opts.snapshotResourceVersion = d.snapshotResourceVersion;
+  if (d.limit) opts.limit = d.limit;
+  const ns = ctx.resource!.namespaced ? ctx.info.namespace : undefined;
+  if (d.continueToken && ctx.info.query.continue) {
+    opts.continueKey = continueKeyFromToken(ctx.info.query.continue, backend.collectionKey, ns).continueKey;
+  }
+  let detail = d.detail;
+  if (d.consistentRead) {
+    // Consistent read from cache (KEP-2340): etcd's current revision first, then wait for it.
+    const rev = await backend.store.currentRevision();
+    opts.minResourceVersion = rev;
+    detail += ` etcd was at revision ${rev}.`;
+  }
+  let r: CacheListResult;
+  try {
+    r = await cacher.list(opts);
+  } catch (e) {
+    if (isTooLargeResourceVersion(e) && d.consistentRead) {
+      if (d.onTimeout === 'fallback' || d.fallbackToEtcdOnTimeout) {
+        return listFromStorage(ctx, sel, d.reason, `${detail} The cache did not catch up within 3s, so the list fell back to etcd.`);
+      }
+      if (d.onTimeout === '429') throw newTooManyRequests('storage is (re)initializing', 1);
+    }
+    // Snapshot no longer held (410 from the cache): etcd serves the exact revision (1.34+).
+    if (isStatusError(e) && e.code === 410 && d.snapshotResourceVersion !== undefined) {
+      return listFromStorage(ctx, sel, 'snapshotUnavailable', `${detail} The snapshot was gone by the time the cache looked, so etcd served it.`);
+    }
+    throw e;
+  }
+  if (r.waitedMs > 0) detail += ` Waited ${Math.round(r.waitedMs)}ms for the cache.`;
+  if (r.index) detail += ` Used index ${r.index}.`;
+  const a: ListAnswer = { items: r.items, resourceVersion: r.resourceVersion, servedBy: 'cache', reason: d.reason, detail };
+  if (r.continueKey !== undefined) {
+    // Pages served by the cache carry the RV the page was read at (cache RV or snapshot RV).
+    const tokenRV = d.snapshotResourceVersion ?? (d.continueToken && d.continueToken.rv > 0 ? d.continueToken.rv : r.resourceVersion);
+    a.continue = prepareContinueToken(backend.collectionKey + r.continueKey, scopePrefix(backend.collectionKey, ns), tokenRV);
+  }
+  if (r.remainingItemCount !== undefined) a.remainingItemCount = r.remainingItemCount;
+  return a;
+}
+
+async function listFromStorage(ctx: RequestContext, sel: Selectors, reason: string, detail: string): Promise<ListAnswer> {
+  const q = ctx.info.query;
+  const r = await ctx.backend!.store.getList({
+    namespace: ctx.info.namespace,
+    ...(sel.pinnedName !== undefined ? { name: sel.pinnedName } : {}),
+    labelSelector: sel.label,
+    fieldSelector: sel.field,
+    resourceVersion: q.resourceVersion ?? '',
+    resourceVersionMatch: q.resourceVersionMatch ?? '',
+    limit: Math.max(0, Number(q.limit ?? 0) || 0),
+    continue: q.continue ?? '',
+  });
+  const a: ListAnswer = { items: r.items, resourceVersion: r.resourceVersion, servedBy: 'etcd', reason, detail };
+  if (r.continue) a.continue = r.continue;
+  if (r.remainingItemCount !== undefined) a.remainingItemCount = r.remainingItemCount;
+  return a;
+}

@@ -1,0 +1,167 @@
+// WATCH: a chunked stream of {"type","object"} lines. Events are pulled from the cacheWatcher
+// (or the storage watch) only when the socket can take more, so a slow client fills its
+// cacheWatcher's buffers exactly as upstream's HTTP writer does. Errors after the stream started
+// (410 too old, watch-list 500, 504) are one ERROR event with a Status, then the end; the cacher
+// closing a watcher (bufferFull, cacheReinitializing) just ends the stream, as upstream.
+import type { RequestContext } from '../context.js';
+import { decide } from '../../routing/decide.js';
+import type { CacheWatchOptions, WatchEvent } from '../../cacher/types.js';
+import type { CloseReason } from '../../../../shared/model.js';
+import { isStatusError, type Status } from '../../errors.js';
+import { parseResourceVersion } from '../../routing/validation.js';
+import { toStatusError, writeChunk, writeStatus } from '../respond.js';
+import { parseIncludeObject, toTable, wantsTable } from '../table.js';
+import { StorageWatch } from '../storage-watch.js';
+import { isTrueParam, parseSelectors, routingRequest, sendError, sendRejected, waitReadyOr503, type Selectors } from './common.js';
+import type { KubeObject } from '../../object.js';
+
+/** --min-request-timeout default: a watch without timeoutSeconds lasts 1800s × [1,2). */
+export const minRequestTimeoutSeconds = 1800;
+
+interface Pullable {
+  next(): Promise<WatchEvent | null>;
+  stop(reason: CloseReason, message?: string): void;
+}
+
+function startStream(ctx: RequestContext): void {
+  ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  ctx.res.flushHeaders();
+}
+
+async function sendErrorEvent(ctx: RequestContext, status: Status): Promise<void> {
+  if (!ctx.res.headersSent) startStream(ctx);
+  await writeChunk(ctx.res, JSON.stringify({ type: 'ERROR', object: status }) + '\n');
+  ctx.res.end();
+}
+
+export async function handleWatch(ctx: RequestContext): Promise<void> {
+  const backend = ctx.backend!;
+  let sel: Selectors;
+  try {
+    sel = parseSelectors(ctx);
+  } catch (e) {
+    sendError(ctx, e, { servedBy: 'rejected', reason: 'invalidRequest', detail: 'The selector did not parse.' });
+    return;
+  }
+  const d = decide(routingRequest(ctx, 'watch', sel.pinnedName === undefined && !ctx.info.name), backend.cacheState(), ctx.profile);
+  if (d.servedBy === 'rejected') {
+    if (d.errorDelivery === 'watchEvent' && d.error) {
+      ctx.record({ servedBy: 'rejected', reason: d.reason, detail: d.detail, status: 200 });
+      await sendErrorEvent(ctx, d.error.toStatus());
+      return;
+    }
+    return sendRejected(ctx, d);
+  }
+
+  const q = d.effectiveQuery;
+  const timeoutSeconds = Number(ctx.info.query.timeoutSeconds);
+  const timeoutMs =
+    Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1000 : minRequestTimeoutSeconds * 1000 * (1 + Math.random());
+  const deadline = Date.now() + timeoutMs;
+  const name = sel.pinnedName ?? ctx.info.name;
+  const rvText = q.resourceVersion ?? '';
+  const parsedRV = parseResourceVersion(rvText);
+  let rv = parsedRV.ok ? parsedRV.rv : 0;
+  let detail = d.detail;
+
+  let stream: Pullable;
+  try {
+    if (d.servedBy === 'cache') {
+      await waitReadyOr503(ctx, d);
+      if (d.consistentRead) {
+        rv = await backend.store.currentRevision();
+        detail += ` etcd was at revision ${rv}.`;
+      } else if (d.minResourceVersion !== undefined) {
+        rv = d.minResourceVersion;
+      }
+      const sieParam = q.sendInitialEvents;
+      const opts: CacheWatchOptions = {
+        labelSelector: sel.label,
+        fieldSelector: sel.field,
+        resourceVersion: rv,
+        resourceVersionText: rvText,
+        sendInitialEvents: isTrueParam(sieParam) && ctx.profile.gates.WatchList,
+        sendInitialEventsSet: sieParam !== undefined && ctx.profile.gates.WatchList,
+        requestProgress: d.requestProgress,
+        allowWatchBookmarks: isTrueParam(q.allowWatchBookmarks),
+        deadline,
+        userAgent: ctx.userAgent,
+      };
+      if (ctx.info.namespace) opts.namespace = ctx.info.namespace;
+      if (name !== undefined) opts.name = name;
+      stream = backend.cacher!.watch(opts);
+    } else {
+      const sw = new StorageWatch({
+        res: ctx.resource!,
+        source: backend.source,
+        collectionKey: backend.collectionKey,
+        ...(ctx.info.namespace ? { namespace: ctx.info.namespace } : {}),
+        ...(name !== undefined ? { name } : {}),
+        labelSelector: sel.label,
+        fieldSelector: sel.field,
+        resourceVersion: rv,
+        resourceVersionText: rvText,
+        // etcd3 watcher: RV 0 (legacy) or sendInitialEvents=true lists the current state first.
+        initialEvents: q.sendInitialEvents !== undefined ? isTrueParam(q.sendInitialEvents) : rv === 0,
+        initialEventsEndBookmark: isTrueParam(q.sendInitialEvents) && isTrueParam(q.allowWatchBookmarks),
+        allowWatchBookmarks: isTrueParam(q.allowWatchBookmarks),
+        userAgent: ctx.userAgent,
+        registry: ctx.storageWatchers,
+      });
+      stream = sw;
+      await sw.start();
+    }
+  } catch (e) {
+    // Too old / too large resource versions arrive inside a 200 stream (errWatcher upstream).
+    if (isStatusError(e) && (e.code === 410 || e.code === 504 || (e.code === 500 && d.errorDelivery === 'watchEvent'))) {
+      ctx.record({ servedBy: d.servedBy, reason: d.reason, detail: `${detail} Ended with ERROR ${e.code}: ${e.message}`, status: 200 });
+      await sendErrorEvent(ctx, e.toStatus());
+      return;
+    }
+    sendError(ctx, e, { servedBy: d.servedBy, reason: d.reason, detail });
+    return;
+  }
+
+  ctx.record({ servedBy: d.servedBy, reason: d.reason, detail, status: 200, resourceVersion: String(rv) });
+  await pump(ctx, stream, deadline);
+}
+
+async function pump(ctx: RequestContext, stream: Pullable, deadline: number): Promise<void> {
+  const { res } = ctx;
+  let closedBy: CloseReason | undefined;
+  const onClose = () => {
+    if (!closedBy) closedBy = 'clientGone';
+    stream.stop('clientGone');
+  };
+  res.on('close', onClose);
+  const timer = setTimeout(() => {
+    closedBy = 'timeout';
+    stream.stop('timeout', 'watch request timeout reached');
+  }, Math.max(0, deadline - Date.now()));
+  const table = wantsTable(ctx.req.headers.accept);
+  const include = parseIncludeObject(ctx.info.query.includeObject);
+  let firstTable = true;
+  try {
+    startStream(ctx);
+    for (;;) {
+      const ev = await stream.next();
+      if (ev === null || res.destroyed) break;
+      let object: unknown = ev.object;
+      if (table && ev.type !== 'ERROR') {
+        const o = ev.object as KubeObject;
+        const rv = o.metadata?.resourceVersion ?? '';
+        object = ev.type === 'BOOKMARK' ? toTable(ctx.resource!, [], { resourceVersion: rv }, include, false) : toTable(ctx.resource!, [o], { resourceVersion: rv }, include, firstTable);
+        firstTable = false;
+      }
+      if (!(await writeChunk(res, JSON.stringify({ type: ev.type, object }) + '\n'))) break;
+      if (ev.type === 'ERROR') break;
+    }
+  } catch (e) {
+    if (!res.headersSent) writeStatus(res, toStatusError(e));
+  } finally {
+    clearTimeout(timer);
+    res.off('close', onClose);
+    stream.stop(closedBy ?? 'stopped');
+    if (!res.writableEnded) res.end();
+  }
+}

@@ -1,0 +1,367 @@
+// The endpoint over HTTP against a real etcd: auth, discovery, every verb, Status bodies, and
+// the routing decision recorded for each request.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request as httpsRequest } from 'node:https';
+import { startTestApiServer, type TestApiServer } from './testing.js';
+
+let h: TestApiServer;
+
+beforeAll(async () => {
+  h = await startTestApiServer();
+  await h.request('POST', '/api/v1/namespaces', { body: { metadata: { name: 'default' } } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const cm = (name: string, labels: Record<string, string> = {}, data: Record<string, string> = { k: 'v' }) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, labels },
+  data,
+});
+
+/** Waits until the configmaps cache has caught up with etcd (writes reach it asynchronously). */
+async function cacheCaughtUp(resource = 'configmaps'): Promise<void> {
+  const rev = await h.store(resource).currentRevision();
+  const c = h.backend.cachers.get(resource)!;
+  for (let i = 0; i < 200 && c.resourceVersion < rev; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(c.resourceVersion).toBeGreaterThanOrEqual(rev);
+}
+
+/** Reads a watch stream until `count` lines (or the end), then closes it. */
+function watchLines(path: string, count: number, timeoutMs = 8000): Promise<{ status: number; headers: Record<string, unknown>; lines: any[] }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, h.server.url);
+    const lines: any[] = [];
+    let buf = '';
+    const req = httpsRequest(url, { headers: { Authorization: `Bearer ${h.server.token}` }, ca: h.server.caPem }, (res) => {
+      const finish = () => {
+        clearTimeout(t);
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, lines });
+      };
+      const t = setTimeout(finish, timeoutMs);
+      res.on('data', (c: Buffer) => {
+        buf += c.toString();
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          lines.push(JSON.parse(buf.slice(0, i)));
+          buf = buf.slice(i + 1);
+          if (lines.length >= count) finish();
+        }
+      });
+      res.on('end', finish);
+    });
+    req.on('error', (e) => (lines.length ? undefined : reject(e)));
+    req.end();
+  });
+}
+
+describe('authentication and discovery', () => {
+  it('answers 401 Unauthorized with a Status without a valid bearer token, and records it', async () => {
+    const before = h.decisions.lastId;
+    const r = await h.request('GET', '/api/v1/pods', { token: null });
+    expect(r.status).toBe(401);
+    expect(r.json).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 });
+    const bad = await h.request('GET', '/version', { token: 'wrong' });
+    expect(bad.status).toBe(401);
+    const d = h.decisionsSince(before);
+    expect(d).toHaveLength(1);
+    expect(d[0]).toMatchObject({ servedBy: 'rejected', status: 401, resource: 'pods' });
+  });
+
+  it('writes a 0600 kubeconfig carrying the CA and the token', async () => {
+    const { statSync, readFileSync } = await import('node:fs');
+    expect(statSync(h.kubeconfigPath).mode & 0o777).toBe(0o600);
+    const text = readFileSync(h.kubeconfigPath, 'utf8');
+    expect(text).toContain(`certificate-authority-data: ${Buffer.from(h.server.caPem!).toString('base64')}`);
+    expect(text).toContain(`token: "${h.server.token}"`);
+    expect(text).toContain('current-context: "watchscope"');
+    expect(h.server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('serves /version from the profile and legacy discovery documents', async () => {
+    const v = await h.request('GET', '/version');
+    expect(v.json.gitVersion).toBe('v1.34.0-watchscope');
+    h.setProfile('1.27');
+    expect((await h.request('GET', '/version')).json.gitVersion).toBe('v1.27.0-watchscope');
+    h.setProfile('1.34');
+    expect((await h.request('GET', '/api')).json).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
+    const core = (await h.request('GET', '/api/v1')).json;
+    expect(core.kind).toBe('APIResourceList');
+    expect(core.resources.find((r: any) => r.name === 'pods')).toMatchObject({ namespaced: true, kind: 'Pod', shortNames: ['po'] });
+    expect(core.resources.find((r: any) => r.name === 'nodes')).toMatchObject({ namespaced: false });
+    const groups = (await h.request('GET', '/apis')).json;
+    expect(groups.groups.map((g: any) => g.name)).toEqual(expect.arrayContaining(['apps', 'coordination.k8s.io']));
+    expect((await h.request('GET', '/apis/apps/v1')).json.resources.map((r: any) => r.name)).toContain('deployments');
+    expect((await h.request('GET', '/openapi/v2')).status).toBe(404);
+    expect((await h.request('GET', '/apis/nope/v1')).status).toBe(404);
+  });
+});
+
+describe('writes and reads', () => {
+  it('creates, gets, updates with optimistic concurrency, patches and deletes', async () => {
+    const c = await h.request('POST', '/api/v1/namespaces/default/configmaps', { body: cm('w1', { a: '1' }) });
+    expect(c.status).toBe(201);
+    expect(c.json.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(c.json.metadata.creationTimestamp).toMatch(/Z$/);
+    const rv1 = c.json.metadata.resourceVersion;
+
+    const dup = await h.request('POST', '/api/v1/namespaces/default/configmaps', { body: cm('w1') });
+    expect(dup.status).toBe(409);
+    expect(dup.json).toMatchObject({ reason: 'AlreadyExists', details: { name: 'w1', kind: 'configmaps' } });
+
+    const g = await h.request('GET', '/api/v1/namespaces/default/configmaps/w1');
+    expect(g.json.metadata.resourceVersion).toBe(rv1);
+
+    const upd = await h.request('PUT', '/api/v1/namespaces/default/configmaps/w1', { body: { ...g.json, data: { k: 'v2' } } });
+    expect(upd.status).toBe(200);
+    expect(Number(upd.json.metadata.resourceVersion)).toBeGreaterThan(Number(rv1));
+    expect(upd.json.metadata.uid).toBe(c.json.metadata.uid);
+    // The same stale resourceVersion again: someone else's write won.
+    const stale = await h.request('PUT', '/api/v1/namespaces/default/configmaps/w1', { body: { ...g.json, data: { k: 'v3' } } });
+    expect(stale.status).toBe(409);
+    expect(stale.json).toMatchObject({ reason: 'Conflict' });
+    expect(stale.json.message).toContain('the object has been modified');
+
+    const mp = await h.request('PATCH', '/api/v1/namespaces/default/configmaps/w1', {
+      body: { metadata: { labels: { b: '2' } }, data: { extra: 'x' } },
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+    });
+    expect(mp.status).toBe(200);
+    expect(mp.json.metadata.labels).toEqual({ a: '1', b: '2' });
+    expect(mp.json.data).toEqual({ k: 'v2', extra: 'x' });
+
+    const jp = await h.request('PATCH', '/api/v1/namespaces/default/configmaps/w1', {
+      body: [{ op: 'remove', path: '/data/extra' }],
+      headers: { 'Content-Type': 'application/json-patch+json' },
+    });
+    expect(jp.json.data).toEqual({ k: 'v2' });
+
+    const wrongPre = await h.request('DELETE', '/api/v1/namespaces/default/configmaps/w1', { body: { preconditions: { uid: 'nope' } } });
+    expect(wrongPre.status).toBe(409);
+    const del = await h.request('DELETE', '/api/v1/namespaces/default/configmaps/w1');
+    expect(del.status).toBe(200);
+    expect(del.json).toMatchObject({ kind: 'Status', status: 'Success', details: { name: 'w1', kind: 'configmaps' } });
+    const gone = await h.request('GET', '/api/v1/namespaces/default/configmaps/w1');
+    expect(gone.status).toBe(404);
+    expect(gone.json).toMatchObject({ kind: 'Status', reason: 'NotFound', message: 'configmaps "w1" not found', details: { name: 'w1', kind: 'configmaps' } });
+  });
+
+  it('merges strategic patches of named lists element by element', async () => {
+    const dep = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'smp' },
+      spec: { replicas: 1, template: { spec: { containers: [{ name: 'a', image: 'x:1', ports: [{ containerPort: 80 }] }, { name: 'b', image: 'y:1' }] } } },
+    };
+    expect((await h.request('POST', '/apis/apps/v1/namespaces/default/deployments', { body: dep })).status).toBe(201);
+    const p = await h.request('PATCH', '/apis/apps/v1/namespaces/default/deployments/smp', {
+      body: { spec: { template: { spec: { $setElementOrder: undefined, containers: [{ name: 'a', image: 'x:2' }] } } } },
+      headers: { 'Content-Type': 'application/strategic-merge-patch+json' },
+    });
+    expect(p.status).toBe(200);
+    expect(p.json.spec.template.spec.containers).toEqual([
+      { name: 'a', image: 'x:2', ports: [{ containerPort: 80 }] },
+      { name: 'b', image: 'y:1' },
+    ]);
+    expect(p.json.metadata.generation).toBe(2);
+  });
+
+  it('rejects bad input with kube Status bodies (400, 404, 405, 422) and records each', async () => {
+    const before = h.decisions.lastId;
+    const badJSON = await h.request('POST', '/api/v1/namespaces/default/configmaps', { body: '{nope' });
+    expect(badJSON.status).toBe(400);
+    const badName = await h.request('POST', '/api/v1/namespaces/default/configmaps', { body: cm('Bad_Name') });
+    expect(badName.status).toBe(422);
+    expect(badName.json).toMatchObject({ reason: 'Invalid', details: { causes: [{ field: 'metadata.name' }] } });
+    const rvm = await h.request('GET', '/api/v1/configmaps?resourceVersionMatch=Exact');
+    expect(rvm.status).toBe(422);
+    expect(rvm.json.message).toContain('resourceVersionMatch is forbidden unless resourceVersion is provided');
+    const badSel = await h.request('GET', '/api/v1/configmaps?fieldSelector=spec.nope%3Dx');
+    expect(badSel.status).toBe(400);
+    expect(badSel.json.message).toContain('field label not supported');
+    const badCont = await h.request('GET', '/api/v1/configmaps?limit=1&continue=garbage!');
+    expect(badCont.status).toBe(400);
+    expect(badCont.json.message).toMatch(/^invalid continue token: continue key is not valid/);
+    const nores = await h.request('GET', '/api/v1/widgets');
+    expect(nores.status).toBe(404);
+    const ds = h.decisionsSince(before);
+    expect(ds.map((d) => d.status)).toEqual([400, 422, 422, 400, 400, 404]);
+    expect(ds.filter((d) => d.servedBy === 'rejected')).toHaveLength(6);
+  });
+});
+
+describe('LIST', () => {
+  beforeAll(async () => {
+    for (let i = 0; i < 7; i++) {
+      await h.request('POST', '/api/v1/namespaces/default/configmaps', { body: cm(`l${i}`, { tier: i % 2 ? 'odd' : 'even' }) });
+    }
+    await cacheCaughtUp();
+  });
+
+  it('routes RV="" to etcd (etcd 3.4.23 lacks reliable progress notify) and RV=0 to the cache', async () => {
+    const before = h.decisions.lastId;
+    const a = await h.request('GET', '/api/v1/namespaces/default/configmaps?labelSelector=tier%3Dodd');
+    expect(a.json.kind).toBe('ConfigMapList');
+    expect(a.json.items.map((o: any) => o.metadata.name)).toEqual(['l1', 'l3', 'l5']);
+    const b = await h.request('GET', '/api/v1/configmaps?resourceVersion=0&fieldSelector=metadata.name%3Dl2');
+    expect(b.json.items.map((o: any) => o.metadata.name)).toEqual(['l2']);
+    const [da, db] = h.decisionsSince(before);
+    expect(da).toMatchObject({ verb: 'list', servedBy: 'etcd', reason: 'consistentReadFromStorage', status: 200, resourceVersion: a.json.metadata.resourceVersion });
+    expect(db).toMatchObject({ verb: 'list', servedBy: 'cache', reason: 'servedFromCache', status: 200 });
+  });
+
+  it('paginates with upstream continue tokens from etcd and from the cache, with remainingItemCount', async () => {
+    for (const [rvq, servedBy] of [['', 'etcd'], ['&resourceVersion=1&resourceVersionMatch=NotOlderThan', 'cache']] as const) {
+      const names: string[] = [];
+      let cont = '';
+      let pages = 0;
+      let firstRV = '';
+      const before = h.decisions.lastId;
+      do {
+        const r = await h.request('GET', `/api/v1/namespaces/default/configmaps?limit=3${cont ? `&continue=${encodeURIComponent(cont)}` : rvq}`);
+        expect(r.status).toBe(200);
+        if (pages === 0) {
+          firstRV = r.json.metadata.resourceVersion;
+          expect(r.json.metadata.remainingItemCount).toBe(4);
+        }
+        names.push(...r.json.items.map((o: any) => o.metadata.name));
+        cont = r.json.metadata.continue ?? '';
+        if (cont) {
+          const tok = JSON.parse(Buffer.from(cont, 'base64url').toString());
+          expect(tok).toMatchObject({ v: 'meta.k8s.io/v1', rv: Number(firstRV) });
+          expect(tok.start.endsWith('\u0000')).toBe(true);
+        }
+        pages++;
+      } while (cont && pages < 10);
+      expect(names).toEqual(['l0', 'l1', 'l2', 'l3', 'l4', 'l5', 'l6']);
+      expect(pages).toBe(3);
+      expect(h.decisionsSince(before)[0]!.servedBy).toBe(servedBy);
+    }
+  });
+
+  it('answers a meta.k8s.io Table when asked, as kubectl does', async () => {
+    const r = await h.request('GET', '/api/v1/namespaces/default/configmaps?limit=500', {
+      headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json' },
+    });
+    expect(r.json.kind).toBe('Table');
+    expect(r.json.columnDefinitions.map((c: any) => c.name)).toEqual(['Name', 'Data', 'Age']);
+    expect(r.json.rows[0].cells[0]).toBe('l0');
+    expect(r.json.rows[0].object).toMatchObject({ kind: 'PartialObjectMetadata', metadata: { name: 'l0', namespace: 'default' } });
+  });
+
+  it('streams a large list in chunks', async () => {
+    const big = 'x'.repeat(2000);
+    await Promise.all(Array.from({ length: 60 }, (_, i) => h.request('POST', '/api/v1/namespaces/default/secrets', { body: { metadata: { name: `s${i}` }, data: { d: Buffer.from(big).toString('base64') } } })));
+    const r = await h.request('GET', '/api/v1/secrets');
+    expect(r.headers['content-length']).toBeUndefined();
+    expect(r.headers['transfer-encoding']).toBe('chunked');
+    expect(r.json.items).toHaveLength(60);
+  });
+
+  it('serves a stale RV=0 list from a lagging cache and says so; RV="" reads etcd', async () => {
+    await cacheCaughtUp();
+    h.holdable.hold();
+    try {
+      const c = await h.request('POST', '/api/v1/namespaces/default/configmaps', { body: cm('while-lagging') });
+      expect(c.status).toBe(201);
+      const before = h.decisions.lastId;
+      const stale = await h.request('GET', '/api/v1/namespaces/default/configmaps?resourceVersion=0');
+      const fresh = await h.request('GET', '/api/v1/namespaces/default/configmaps');
+      expect(stale.json.items.map((o: any) => o.metadata.name)).not.toContain('while-lagging');
+      expect(fresh.json.items.map((o: any) => o.metadata.name)).toContain('while-lagging');
+      expect(Number(stale.json.metadata.resourceVersion)).toBeLessThan(Number(c.json.metadata.resourceVersion));
+      const [ds, df] = h.decisionsSince(before);
+      expect(ds).toMatchObject({ servedBy: 'cache', reason: 'servedFromCache', resourceVersion: stale.json.metadata.resourceVersion });
+      expect(ds!.detail).toContain('without waiting');
+      expect(df).toMatchObject({ servedBy: 'etcd', reason: 'consistentReadFromStorage' });
+      // A read at the new revision must wait for the cache: 504 with Retry-After after 3s.
+      const t0 = Date.now();
+      const tooNew = await h.request('GET', `/api/v1/namespaces/default/configmaps/while-lagging?resourceVersion=${c.json.metadata.resourceVersion}`);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(2900);
+      expect(tooNew.status).toBe(504);
+      expect(tooNew.headers['retry-after']).toBe('1');
+      expect(tooNew.json).toMatchObject({ reason: 'Timeout', details: { causes: [{ reason: 'ResourceVersionTooLarge' }], retryAfterSeconds: 1 } });
+      expect(h.decisionsSince(before)[2]).toMatchObject({ servedBy: 'cache', status: 504 });
+    } finally {
+      h.holdable.release();
+    }
+  });
+});
+
+describe('WATCH', () => {
+  it('streams events from the cache as chunked JSON lines, then a 410 ERROR for a too old RV', async () => {
+    await cacheCaughtUp();
+    const rv = (await h.request('GET', '/api/v1/namespaces/default/configmaps?resourceVersion=0')).json.metadata.resourceVersion;
+    const p = watchLines(`/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`, 2);
+    await new Promise((r) => setTimeout(r, 200));
+    await h.request('POST', '/api/v1/namespaces/default/configmaps', { body: cm('watched') });
+    await h.request('DELETE', '/api/v1/namespaces/default/configmaps/watched');
+    const w = await p;
+    expect(w.status).toBe(200);
+    expect(w.headers['transfer-encoding']).toBe('chunked');
+    expect(w.lines.map((l) => `${l.type}:${l.object.metadata.name}`)).toEqual(['ADDED:watched', 'DELETED:watched']);
+    const d = h.decisions.since(0).filter((x) => x.verb === 'watch').at(-1)!;
+    expect(d).toMatchObject({ servedBy: 'cache', status: 200, resourceVersion: rv });
+
+    // Push the history window past RV 1 is not possible quickly; instead compact etcd and use a
+    // cache-disabled resource (events): the etcd watch answers 410 inside the stream.
+    await h.request('POST', '/api/v1/namespaces/default/events', { body: { metadata: { name: 'e1' }, reason: 'x' } });
+    const cur = await h.store('events').currentRevision();
+    await h.store('events').compact(cur);
+    const old = await watchLines('/api/v1/namespaces/default/events?watch=true&resourceVersion=1', 1);
+    expect(old.status).toBe(200);
+    expect(old.lines[0]).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+  });
+
+  it('serves events (watch cache off) from an etcd watch, listed as a storage watcher', async () => {
+    const before = h.decisions.lastId;
+    const p = watchLines('/api/v1/namespaces/default/events?watch=1&resourceVersion=0', 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.server.storageWatchers.liveWatchers().some((w) => w.resource === 'events')).toBe(true);
+    await h.request('POST', '/api/v1/namespaces/default/events', { body: { metadata: { name: 'e2' }, reason: 'y' } });
+    const w = await p;
+    expect(w.lines.map((l) => `${l.type}:${l.object.metadata.name}`)).toEqual(['ADDED:e1', 'ADDED:e2']);
+    expect(h.decisionsSince(before)[0]).toMatchObject({ verb: 'watch', servedBy: 'etcd', reason: 'cacheDisabled' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.server.storageWatchers.closedWatchers().at(-1)).toMatchObject({ resource: 'events', closeReason: 'clientGone', eventsSent: 2 });
+  });
+
+  it('answers a watch-list on etcd 3.4.23 with one ERROR event (500), as 1.34 does', async () => {
+    const w = await watchLines('/api/v1/configmaps?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true', 1);
+    expect(w.status).toBe(200);
+    expect(w.lines[0]).toMatchObject({ type: 'ERROR', object: { code: 500, message: expect.stringContaining('RequestWatchProgress is disabled') } });
+    const d = h.decisions.since(0).at(-1)!;
+    expect(d).toMatchObject({ servedBy: 'rejected', reason: 'etcdLacksProgress', status: 200 });
+  });
+
+  it('ends a watch at timeoutSeconds and stops its cacheWatcher when the client goes away', async () => {
+    const t0 = Date.now();
+    const w = await watchLines('/api/v1/configmaps?watch=1&resourceVersion=0&timeoutSeconds=1', 1000, 5000);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(w.lines.length).toBeGreaterThan(5); // initial ADDED events for RV 0
+    const cacher = h.backend.cachers.get('configmaps')!;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(cacher.closedWatchers().at(-1)!.closeReason).toBe('timeout');
+    await watchLines('/api/v1/configmaps?watch=1&resourceVersion=0', 2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(cacher.closedWatchers().at(-1)!.closeReason).toBe('clientGone');
+    expect(cacher.liveWatchers()).toHaveLength(0);
+  });
+});
+
+describe('debug endpoints', () => {
+  it('serves the decision log with ?since and the snapshot callback', async () => {
+    const all = await h.request('GET', '/debug/watchscope/decisions');
+    expect(Array.isArray(all.json)).toBe(true);
+    const last = all.json.at(-1).id;
+    await h.request('GET', '/api/v1/namespaces/default/configmaps/l0');
+    const since = await h.request('GET', `/debug/watchscope/decisions?since=${last}`);
+    expect(since.json).toHaveLength(1);
+    expect(since.json[0]).toMatchObject({ verb: 'get', name: 'l0', servedBy: 'etcd', reason: 'getQuorumRead' });
+    expect((await h.request('GET', '/debug/watchscope/snapshot')).status).toBe(404);
+    expect((await h.request('GET', '/debug/watchscope/decisions', { token: null })).status).toBe(401);
+  });
+});

@@ -1,0 +1,224 @@
+// The Kubernetes-compatible endpoint: HTTPS on loopback with a per-run CA, bearer-token auth,
+// legacy discovery, and the resource verbs (handlers/), each request recording one routing
+// Decision. Real clients (kubectl, client-go, @kubernetes/client-node) use it unmodified.
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { DecisionLog, DecisionSink } from '../decisions.js';
+import type { Profile } from '../routing/profiles.js';
+import { StatusError } from '../errors.js';
+import { ResourceRegistry, DEFAULT_ETCD_PREFIX } from '../resources.js';
+import type { StorageBackend } from './backend.js';
+import { generateServingCerts } from './certs.js';
+import { writeKubeconfig as writeKubeconfigFile } from './kubeconfig.js';
+import { parseRequestInfo } from './request-info.js';
+import { RequestContext } from './context.js';
+import { writeJSON, writeStatus, toStatusError } from './respond.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { serveDebug } from './debug.js';
+import { openAPIV3Doc, openAPIV3Root } from './openapi.js';
+import { StorageWatcherRegistry } from './storage-watchers.js';
+import { handleList } from './handlers/list.js';
+import { handleGet } from './handlers/get.js';
+import { handleWatch } from './handlers/watch.js';
+import { handleCreate, handleDelete, handlePatch, handleUpdate } from './handlers/write.js';
+
+export interface ApiServerOptions {
+  host?: '127.0.0.1';
+  /** 0 or undefined: a free port. */
+  port?: number;
+  /** Default true: HTTPS with a per-run CA. */
+  tls?: boolean;
+  /** Bearer token clients must send; generated when absent. */
+  token?: string;
+  backend: StorageBackend;
+  profile: () => Profile;
+  decisions: DecisionSink;
+  /** userAgent recorded when a request sends none. */
+  userAgentDefault?: string;
+  /** Served at /debug/watchscope/decisions when the sink is a DecisionLog (or given here). */
+  decisionLog?: DecisionLog;
+  /** Served at /debug/watchscope/snapshot. */
+  snapshot?: () => unknown | Promise<unknown>;
+  /** Watches served from storage are listed here (created when absent). */
+  storageWatchers?: StorageWatcherRegistry;
+  etcdPrefix?: string;
+}
+
+export interface ApiServer {
+  url: string;
+  token: string;
+  caPem?: string;
+  /** Watches served straight from storage (telemetry reads them beside the cache's watchers). */
+  storageWatchers: StorageWatcherRegistry;
+  writeKubeconfig(path: string, contextName?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const unauthorized = () => new StatusError(401, 'Unauthorized', 'Unauthorized');
+const notFoundPath = () => new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+
+function tokenMatches(header: string | undefined, token: Buffer): boolean {
+  if (!header) return false;
+  const m = /^Bearer\s+(.+)$/i.exec(header.trim());
+  if (!m) return false;
+  const got = Buffer.from(m[1]!.trim());
+  return got.length === token.length && timingSafeEqual(got, token);
+}
+
+const isDecisionLog = (s: DecisionSink): s is DecisionLog => typeof (s as DecisionLog).since === 'function';
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const tls = opts.tls ?? true;
+  const token = opts.token ?? randomBytes(24).toString('base64url');
+  const tokenBuf = Buffer.from(token);
+  const storageWatchers = opts.storageWatchers ?? new StorageWatcherRegistry();
+  const etcdPrefix = opts.etcdPrefix ?? DEFAULT_ETCD_PREFIX;
+  const decisionLog = opts.decisionLog ?? (isDecisionLog(opts.decisions) ? opts.decisions : undefined);
+  const certs = tls ? generateServingCerts(['127.0.0.1', 'localhost']) : undefined;
+  const sockets = new Set<import('node:net').Socket>();
+  let serverAddress = '';
+
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res).catch((e) => {
+      if (!res.headersSent) writeStatus(res, toStatusError(e));
+      else res.destroy();
+    });
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const info = parseRequestInfo(method, req.url ?? '/');
+    const userAgent = req.headers['user-agent'] ?? opts.userAgentDefault ?? '';
+    const registry = new ResourceRegistry(opts.backend.resources());
+    const profile = opts.profile();
+    const resource = info.isResourceRequest ? registry.find(info.group, info.version, info.resource) : undefined;
+    const backend = resource ? opts.backend.resource(resource.group, resource.resource) : undefined;
+    const ctx = new RequestContext(req, res, info, resource, backend, profile, userAgent, opts.decisions, storageWatchers, etcdPrefix);
+
+    if (!tokenMatches(req.headers.authorization, tokenBuf)) {
+      if (info.isResourceRequest) ctx.record({ servedBy: 'rejected', reason: 'unauthorized', detail: 'No valid bearer token: authentication failed before routing.', status: 401 });
+      writeStatus(res, unauthorized());
+      return;
+    }
+
+    if (!info.isResourceRequest) {
+      if (method !== 'GET' && method !== 'HEAD') return writeStatus(res, new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+      if (await serveDebug(info.path, info.query, res, { decisions: decisionLog, snapshot: opts.snapshot })) return;
+      return serveNonResource(info.path, res, registry, profile);
+    }
+
+    if (!resource || !backend || info.subresource) {
+      ctx.record({ servedBy: 'rejected', reason: 'notFound', detail: `No resource ${info.resource}${info.subresource ? `/${info.subresource}` : ''} in ${info.group ? `${info.group}/` : ''}${info.version}.`, status: 404 });
+      return writeStatus(res, notFoundPath());
+    }
+    if (resource.namespaced === false && info.namespace) {
+      ctx.record({ servedBy: 'rejected', reason: 'notFound', detail: `${resource.resource} is cluster-scoped.`, status: 404 });
+      return writeStatus(res, notFoundPath());
+    }
+
+    try {
+      switch (info.verb) {
+        case 'list':
+          return await handleList(ctx);
+        case 'get':
+          return await handleGet(ctx);
+        case 'watch':
+          return await handleWatch(ctx);
+        case 'create':
+          return await handleCreate(ctx);
+        case 'update':
+          return await handleUpdate(ctx);
+        case 'patch':
+          return await handlePatch(ctx);
+        case 'delete':
+          return await handleDelete(ctx);
+        default: {
+          const err = new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+          ctx.record({ servedBy: 'rejected', reason: 'methodNotAllowed', detail: `${method} is not supported here.`, status: 405 });
+          return writeStatus(res, err);
+        }
+      }
+    } finally {
+      if (!ctx.isRecorded) {
+        ctx.record({ servedBy: 'rejected', reason: 'internalError', detail: 'The request ended without an answer being recorded.', status: res.statusCode || 500 });
+      }
+    }
+  }
+
+  function serveNonResource(path: string, res: ServerResponse, registry: ResourceRegistry, profile: Profile): void {
+    const p = path.replace(/\/+$/, '') || '/';
+    if (p === '/version') return writeJSON(res, 200, versionInfo(profile.minor));
+    if (p === '/healthz' || p === '/livez' || p === '/readyz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      return;
+    }
+    if (p === '/api') return writeJSON(res, 200, apiVersions(serverAddress));
+    if (p === '/apis') return writeJSON(res, 200, apiGroupList(registry));
+    const core = /^\/api\/([^/]+)$/.exec(p);
+    if (core) {
+      const body = apiResourceList(registry, '', core[1]!);
+      return body ? writeJSON(res, 200, body) : writeStatus(res, notFoundPath());
+    }
+    const group = /^\/apis\/([^/]+)$/.exec(p);
+    if (group) {
+      const body = apiGroup(registry, group[1]!);
+      return body ? writeJSON(res, 200, body) : writeStatus(res, notFoundPath());
+    }
+    const gv = /^\/apis\/([^/]+)\/([^/]+)$/.exec(p);
+    if (gv) {
+      const body = apiResourceList(registry, gv[1]!, gv[2]!);
+      return body ? writeJSON(res, 200, body) : writeStatus(res, notFoundPath());
+    }
+    const gitVersion = versionInfo(profile.minor).gitVersion;
+    if (p === '/openapi/v3') return writeJSON(res, 200, openAPIV3Root(registry, gitVersion));
+    const oa = /^\/openapi\/v3\/(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(p);
+    if (oa) {
+      const body = oa[1] ? openAPIV3Doc(registry, '', oa[1], gitVersion) : openAPIV3Doc(registry, oa[2]!, oa[3]!, gitVersion);
+      return body ? writeJSON(res, 200, body) : writeStatus(res, notFoundPath());
+    }
+    // /openapi/v2 is not served (it would need full schemas, and kubectl asks for it as protobuf).
+    writeStatus(res, notFoundPath());
+  }
+
+  const server: Server = certs
+    ? createHttpsServer({ key: certs.keyPem, cert: certs.certPem }, handler)
+    : createHttpServer(handler);
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  // Watches are long-lived; never let Node's default timeouts cut them.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  serverAddress = `${host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+
+  const api: ApiServer = {
+    url,
+    token,
+    ...(certs ? { caPem: certs.caPem } : {}),
+    storageWatchers,
+    writeKubeconfig: (path, contextName) =>
+      writeKubeconfigFile(path, { server: url, token, ...(certs ? { caPem: certs.caPem } : {}), ...(contextName ? { contextName } : {}) }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+  return api;
+}

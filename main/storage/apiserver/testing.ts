@@ -1,0 +1,182 @@
+// A reusable harness: a real etcd, an EtcdSource (optionally held back to make the cache lag),
+// a Cacher per resource, the etcd delegate, and the endpoint with a kubeconfig on disk. Used by
+// the endpoint's tests and by anyone who needs a working endpoint on a real etcd (demo, UI tests).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { startEtcd, type EtcdProcess, type EtcdProcessOptions } from '../etcd/process.js';
+import { EtcdSource } from '../etcd/source.js';
+import { EtcdStore } from '../etcd/store.js';
+import { DecisionLog } from '../decisions.js';
+import { defaultProfile, resolveProfile, type Profile } from '../routing/profiles.js';
+import type { ResourceInfo } from '../resources.js';
+import type { Decision } from '../../../shared/model.js';
+import { HoldableSource } from './holdable-source.js';
+import { createEtcdBackend, type EtcdBackend, type EtcdBackendOptions } from './etcd-backend.js';
+import { etcdStoreDelegate } from './etcd-delegate.js';
+import { startApiServer, type ApiServer } from './server.js';
+
+export interface TestApiServerOptions {
+  /** Profile object or name/version ('1.34', 'v1.27.4'); default: the default profile. */
+  profile?: Profile | string;
+  tls?: boolean;
+  /** Reuse a running etcd instead of starting one (it is then not stopped by close()). */
+  etcd?: EtcdProcess;
+  etcdOptions?: EtcdProcessOptions;
+  watchCache?: Record<string, boolean>;
+  cacherConfig?: EtcdBackendOptions['cacherConfig'];
+  /** Tell the router etcd supports RequestWatchProgress (consistent reads from the cache). */
+  etcdSupportsRequestWatchProgress?: boolean;
+  resources?: readonly ResourceInfo[];
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  /** Parsed JSON body (undefined when not JSON). */
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export interface TestApiServer {
+  etcd: EtcdProcess;
+  source: EtcdSource;
+  /** The Source the Cachers read: hold() makes every cache lag etcd until release(). */
+  holdable: HoldableSource;
+  backend: EtcdBackend;
+  server: ApiServer;
+  decisions: DecisionLog;
+  kubeconfigPath: string;
+  /** A scratch directory removed by close(). */
+  dir: string;
+  profile(): Profile;
+  setProfile(p: Profile | string): void;
+  /** The etcd store of one resource ("pods", "deployments.apps"). */
+  store(resource: string): EtcdStore;
+  /** An authenticated request (token and CA of this server); `token: null` sends none. */
+  request(method: string, path: string, opts?: { body?: unknown; headers?: Record<string, string>; token?: string | null }): Promise<HttpAnswer>;
+  /** Decisions recorded after `sinceId`. */
+  decisionsSince(sinceId: number): Decision[];
+  close(): Promise<void>;
+}
+
+export async function startTestApiServer(opts: TestApiServerOptions = {}): Promise<TestApiServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'watchscope-api-'));
+  const ownEtcd = !opts.etcd;
+  const etcd = opts.etcd ?? (await startEtcd({ progressNotifyInterval: '1s', ...opts.etcdOptions }));
+  let source: EtcdSource | undefined;
+  let backend: EtcdBackend | undefined;
+  let server: ApiServer | undefined;
+  try {
+    source = await EtcdSource.connect({ endpoints: [etcd.endpoint], watch: { initialBackoffMs: 100, maxBackoffMs: 1000 } });
+    const holdable = new HoldableSource(source);
+    const stores = new Map<string, EtcdStore>();
+    const src = source;
+    backend = createEtcdBackend({
+      source: holdable,
+      // Watches the router sends to etcd see etcd itself, not the held-back cache feed.
+      storageSource: source,
+      resources: opts.resources,
+      watchCache: opts.watchCache,
+      cacherConfig: { revisionPollMs: 200, log: () => undefined, ...opts.cacherConfig },
+      etcdSupportsRequestWatchProgress: opts.etcdSupportsRequestWatchProgress,
+      delegate: (res, collectionKey) => {
+        const store = new EtcdStore(src, { group: res.group, resource: res.resource, collectionKey });
+        stores.set(res.group ? `${res.resource}.${res.group}` : res.resource, store);
+        return etcdStoreDelegate(store, res);
+      },
+    });
+    backend.start();
+    await backend.waitReady();
+    let profile: Profile = typeof opts.profile === 'string' ? resolveProfile(opts.profile) : (opts.profile ?? defaultProfile);
+    const decisions = new DecisionLog(5000);
+    server = await startApiServer({
+      backend,
+      profile: () => profile,
+      decisions,
+      tls: opts.tls ?? true,
+      userAgentDefault: 'unknown',
+    });
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    await server.writeKubeconfig(kubeconfigPath);
+    const srv = server;
+    const be = backend;
+    const h: TestApiServer = {
+      etcd,
+      source,
+      holdable,
+      backend: be,
+      server: srv,
+      decisions,
+      kubeconfigPath,
+      dir,
+      profile: () => profile,
+      setProfile: (p) => {
+        profile = typeof p === 'string' ? resolveProfile(p) : p;
+      },
+      store: (name) => {
+        const s = stores.get(name);
+        if (!s) throw new Error(`no store for ${name}`);
+        return s;
+      },
+      request: (method, path, o = {}) => rawRequest(srv, method, path, o),
+      decisionsSince: (id) => decisions.since(id),
+      async close() {
+        await srv.close();
+        await be.stop();
+        await src.close();
+        if (ownEtcd) await etcd.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    return h;
+  } catch (e) {
+    await server?.close().catch(() => undefined);
+    await backend?.stop().catch(() => undefined);
+    await source?.close().catch(() => undefined);
+    if (ownEtcd) await etcd.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** One HTTP(S) request against the endpoint with its CA and token. */
+export function rawRequest(
+  server: Pick<ApiServer, 'url' | 'token' | 'caPem'>,
+  method: string,
+  path: string,
+  o: { body?: unknown; headers?: Record<string, string>; token?: string | null } = {},
+): Promise<HttpAnswer> {
+  const url = new URL(path, server.url);
+  const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+  const headers: Record<string, string> = { Accept: 'application/json', ...o.headers };
+  const token = o.token === undefined ? server.token : o.token;
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) {
+    headers['Content-Type'] ??= 'application/json';
+    headers['Content-Length'] = String(Buffer.byteLength(body));
+  }
+  return new Promise((resolve, reject) => {
+    const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = fn(url, { method, headers, ...(server.caPem ? { ca: server.caPem } : {}) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
