@@ -1,0 +1,47 @@
+// `npm run bench`: every measurement in one run, each a ratio against a baseline measured in the
+// same run on the same etcd. Prints the table and writes test-results/bench.json.
+import { loadavg } from 'node:os';
+import { printRows, resultsPath, writeResults, type BenchRow } from './lib.js';
+import { runIngest } from './ingest.js';
+import { runCpu } from './cpu.js';
+import { etcdWithPods, runMemory } from './memory.js';
+import { runList } from './list.js';
+import { runFrames } from './frames.js';
+
+const rows: BenchRow[] = [];
+const started = Date.now();
+
+async function step(id: string, name: string, f: () => Promise<BenchRow[]>): Promise<void> {
+  const t = Date.now();
+  console.log(`[bench] ${id}. ${name}… (load average ${loadavg()[0]!.toFixed(1)})`);
+  try {
+    rows.push(...(await f()));
+  } catch (e) {
+    console.error(`[bench] ${id} failed:`, e);
+    rows.push({ id, name, ratioOf: '', target: '', verdict: 'not measured', details: {}, note: `failed: ${e instanceof Error ? e.message : String(e)}` });
+    process.exitCode = 1;
+  }
+  console.log(`[bench] ${id} took ${((Date.now() - t) / 1000).toFixed(1)} s`);
+}
+
+await step('1', 'cacher ingest', () => runIngest());
+await step('2', 'CPU of serving 200 watchers', () => runCpu());
+// The memory and LIST benches share one etcd loaded with 50k pods.
+let loaded: Awaited<ReturnType<typeof etcdWithPods>> | undefined;
+try {
+  await step('3', 'cache memory', async () => {
+    loaded = await etcdWithPods();
+    return runMemory({ loaded });
+  });
+  await step('4', 'LIST over HTTP', async () => {
+    loaded ??= await etcdWithPods();
+    return runList({ loaded });
+  });
+} finally {
+  await loaded?.etcd.stop();
+}
+await step('5', 'renderer frame time', () => runFrames());
+
+printRows(rows);
+writeResults(rows);
+console.log(`\nwhole run: ${((Date.now() - started) / 1000).toFixed(0)} s; results written to ${resultsPath}`);
