@@ -61,6 +61,11 @@ export interface CacheGetResult {
   waitedMs: number;
 }
 
+/** Events dispatched between two turns given back to the event loop. */
+const DISPATCH_YIELD_EVERY = 256;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class Cacher implements CacherView {
   readonly ready: Ready;
   readonly watchCache: WatchCache;
@@ -331,6 +336,8 @@ export class Cacher implements CacherView {
     void this.dispatchLoop();
   }
 
+  private sinceYield = 0;
+
   private async dispatchLoop(): Promise<void> {
     this.dispatching = true;
     try {
@@ -351,6 +358,11 @@ export class Cacher implements CacherView {
           const p = this.dispatchEvent(ev);
           if (p) await p;
           this.counters.eventsDispatched++;
+          // A long burst must not starve the rest of the process (the endpoint, other cachers).
+          if (++this.sinceYield >= DISPATCH_YIELD_EVERY) {
+            this.sinceYield = 0;
+            await yieldToEventLoop();
+          }
         }
         if (ev.resourceVersion > this.lastProcessedResourceVersion) this.lastProcessedResourceVersion = ev.resourceVersion;
         this.midRevision = !ev.lastInBatch;
@@ -394,10 +406,17 @@ export class Cacher implements CacherView {
    * blocked when it fires. Returns a promise only when something had to block.
    */
   private dispatchEvent(ev: WatchCacheEvent): Promise<void> | undefined {
-    const blocked: CacheWatcher[] = [];
+    let blocked: CacheWatcher[] = [];
     for (const w of this.candidates(ev)) if (!w.nonblockingAdd(ev)) blocked.push(w);
     if (blocked.length === 0) return undefined;
     return (async () => {
+      // Upstream's watchers drain their channels on their own goroutines while the dispatcher
+      // runs; here they share one event loop with it. Give them one turn of the loop (sockets
+      // flush, consumers pull) before counting them as blocked, so a fast client is not closed
+      // merely because a burst was dispatched without a pause.
+      await yieldToEventLoop();
+      blocked = blocked.filter((w) => !w.closed && !w.nonblockingAdd(ev));
+      if (blocked.length === 0) return;
       const budget = this.budget.takeAvailable();
       const start = this.clock.now();
       const timer = { fired: false, promise: undefined as unknown as Promise<void> };
