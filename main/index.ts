@@ -83,6 +83,8 @@ async function main(): Promise<void> {
 
   const service = await createSession();
   await createWindow(service);
+  // `watchscope demo` opens the window with the demo already connecting.
+  if (process.argv.includes('--demo')) void service.connect({ mode: 'demo' });
 
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow(service);
