@@ -6,12 +6,30 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { helpText, parseArgs, UsageError, type Command } from './cli-args.js';
-import { Session, errText } from './session.js';
-import { startWebUi, type WebUi } from './web.js';
-import { scenarios } from './workload/scenarios/index.js';
-import { listContexts } from './storage/kube/kubeconfig.js';
+import type { WebUi } from './web.js';
 import type { ConnectRequest } from '../shared/ipc.js';
 
+// The storage stack, the web UI and the kube client load on demand: `--help` and usage errors
+// answer at once instead of after compiling and loading all of them.
+const loadSession = () => import('./session.js');
+const loadContexts = async () => (await import('./storage/kube/kubeconfig.js')).listContexts;
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+// grpc-js hands an IP address to TLS as servername (Node's DEP0123 warning) whenever etcd is
+// reached over https://<ip>; that warning is noise beside the one-line errors the CLI prints.
+const emitWarning = process.emitWarning.bind(process) as (...a: unknown[]) => void;
+process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+  const first = rest[0];
+  const code = typeof first === 'object' && first ? (first as { code?: string }).code : rest[1];
+  if (code === 'DEP0123') return;
+  emitWarning(warning, ...rest);
+}) as typeof process.emitWarning;
+
+// `watchscope scenarios | head` closes the pipe early: that is the reader's choice, not a crash.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fail = (line: string, code = 1): never => {
   process.stderr.write(`watchscope: ${line}\n`);
@@ -53,6 +71,7 @@ function waitForSignal(): Promise<string> {
 }
 
 async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req: ConnectRequest, opts: { web: boolean; allowWrites?: boolean }) {
+  const { Session } = await loadSession();
   const session = new Session({
     endpoint: {
       ...(cmd.token ? { token: cmd.token } : {}),
@@ -96,6 +115,7 @@ async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req
     if (!rendererDir) {
       out('ui: not available — the renderer is not built (run `npm run build`)');
     } else {
+      const { startWebUi } = await import('./web.js');
       ui = await startWebUi({ service: session, rendererDir, ...(cmd.uiPort ? { port: cmd.uiPort } : {}) });
       out(`ui: ${ui.url}`);
     }
@@ -127,7 +147,8 @@ async function main(argv: string[]): Promise<void> {
   try {
     cmd = parseArgs(argv);
   } catch (e) {
-    if (e instanceof UsageError) return fail(`${e.message}\n(see \`watchscope --help\`)`, 2);
+    // One line, so scripts and people see the whole reason at once.
+    if (e instanceof UsageError) return fail(/watchscope help/.test(e.message) ? e.message : `${e.message} (see \`watchscope --help\`)`, 2);
     throw e;
   }
   switch (cmd.cmd) {
@@ -137,10 +158,13 @@ async function main(argv: string[]): Promise<void> {
     case 'version':
       out('watchscope 0.1.0');
       return;
-    case 'scenarios':
+    case 'scenarios': {
+      const { scenarios } = await import('./workload/scenarios/index.js');
       for (const s of scenarios) out(`${s.name.padEnd(16)}${s.title}`);
       return;
+    }
     case 'contexts': {
+      const listContexts = await loadContexts();
       try {
         const cs = listContexts(cmd.kubeconfig ? { kubeconfig: cmd.kubeconfig } : {});
         if (cs.length === 0) out('no contexts (set KUBECONFIG or create ~/.kube/config)');
@@ -166,7 +190,7 @@ async function main(argv: string[]): Promise<void> {
           : {
               mode: 'kube',
               ...(cmd.kubeconfig ? { kubeconfig: resolve(cmd.kubeconfig) } : {}),
-              context: cmd.context ?? currentContext(cmd.kubeconfig),
+              context: cmd.context ?? (await currentContext(cmd.kubeconfig)),
               ...common,
             };
       return runHeadless(cmd, req, { web: cmd.ui, allowWrites: cmd.mode === 'kube' && cmd.allowWrites });
@@ -189,7 +213,8 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-function currentContext(kubeconfig: string | undefined): string {
+async function currentContext(kubeconfig: string | undefined): Promise<string> {
+  const listContexts = await loadContexts();
   try {
     const cs = listContexts(kubeconfig ? { kubeconfig } : {});
     const c = cs.find((x) => x.current) ?? cs[0];

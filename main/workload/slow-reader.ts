@@ -70,6 +70,13 @@ export class SlowReader {
     this.s.state = 'stopped';
   }
 
+  /** Ends the current hold now (a scenario lets the reader notice its forced close sooner). */
+  releaseHold(): void {
+    this.wakeHold?.();
+  }
+
+  private wakeHold: (() => void) | undefined;
+
   stats(): SlowReaderStats {
     return { ...this.s, lastResourceVersion: this.rv };
   }
@@ -135,7 +142,10 @@ export class SlowReader {
           this.s.holds++;
           this.s.state = 'holding';
           st.hold();
-          if (!(await sleep(this.o.holdMs, this.ctl.signal))) return;
+          const woken = new Promise<boolean>((r) => (this.wakeHold = () => r(true)));
+          const slept = await Promise.race([sleep(this.o.holdMs, this.ctl.signal), woken]);
+          this.wakeHold = undefined;
+          if (!slept) return;
           st.release();
           this.s.state = 'reading';
           readSinceHold = 0;

@@ -173,12 +173,13 @@ export class CacheWatcher implements CacheWatcherHandle {
     }
     const curPasses = ev.type !== 'DELETED' && !!ev.cur && this.filter(ev.cur);
     const oldPasses = !!ev.prev && this.filter(ev.prev);
-    if (curPasses && !oldPasses) return { type: 'ADDED', object: ev.cur!.stored.object };
-    if (curPasses && oldPasses) return { type: 'MODIFIED', object: ev.cur!.stored.object };
+    const shared = (ev.shared ??= {});
+    if (curPasses && !oldPasses) return (shared.ADDED ??= { type: 'ADDED', object: ev.cur!.stored.object });
+    if (curPasses && oldPasses) return (shared.MODIFIED ??= { type: 'MODIFIED', object: ev.cur!.stored.object });
     if (!curPasses && oldPasses) {
       // The previous object, stamped with the event's RV; computed once and shared.
       ev.deletedObject ??= stampObject(ev.prev!.stored.object, ev.resourceVersion);
-      return { type: 'DELETED', object: ev.deletedObject };
+      return (shared.DELETED ??= { type: 'DELETED', object: ev.deletedObject });
     }
     return undefined;
   }

@@ -8,6 +8,11 @@ export const defaultLowerBoundCapacity = 100;
 export const defaultUpperBoundCapacity = 100 * 1024;
 export const defaultEventsHistoryWindowMs = 75_000;
 
+export interface SharedWatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  readonly object: KubeObject;
+}
+
 export type WatchCacheEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
 export interface WatchCacheEvent {
@@ -23,6 +28,11 @@ export interface WatchCacheEvent {
   deletedObject?: KubeObject;
   /** For BOOKMARK: the object to send. */
   bookmarkObject?: KubeObject;
+  /**
+   * The watch event each transition turns into, made once and shared by every watcher that sees
+   * it (upstream's cachingObject serves the same purpose): no per-watcher allocation per event.
+   */
+  shared?: { ADDED?: SharedWatchEvent; MODIFIED?: SharedWatchEvent; DELETED?: SharedWatchEvent };
   /** Marks the last event of one source revision batch (etcd txn). */
   lastInBatch?: boolean;
 }

@@ -3,6 +3,7 @@
 // makes). Works on every release that kind/minikube/cloud clusters run, down to 1.20.
 import { resourcePrefix, collectionKey } from '../etcd/keys.js';
 import type { KubeClient } from './client.js';
+import { KubeError } from './errors.js';
 
 export interface KubeResource {
   group: string;
@@ -120,7 +121,10 @@ export async function canI(client: KubeClient, verb: string, r: Pick<KubeResourc
 export async function discoverResources(client: KubeClient): Promise<DiscoveredResource[]> {
   const served = await discoverServedResources(client);
   return mapLimit(served, 8, async (r) => {
-    const [canList, canWatch] = await Promise.all([canI(client, 'list', r).catch(() => false), canI(client, 'watch', r).catch(() => false)]);
+    // A server that does not serve the authorization API (404: another watchscope endpoint, some
+    // aggregating proxies) cannot be asked in advance; assume yes and let LIST/WATCH answer.
+    const ask = (verb: string) => canI(client, verb, r).catch((e: unknown) => e instanceof KubeError && e.status === 404);
+    const [canList, canWatch] = await Promise.all([ask('list'), ask('watch')]);
     return { ...r, canList, canWatch, defaultSelected: canList && canWatch && DEFAULT_SELECTION.has(qualifiedResource(r)) };
   });
 }

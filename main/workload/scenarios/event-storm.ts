@@ -27,7 +27,7 @@ export const eventStorm: Scenario = {
     const path = podsPath();
     const informers = [1, 2].map((i) => new Reflector(t, { name: `fast-${i}`, userAgent: `watchscope-scenario/fast-informer-${i}`, path, keepStore: true }));
     const kubelets = [1, 2, 3].map((i) => new Reflector(t, { name: `kubelet-${i}`, userAgent: `kubelet/${nodeName(i)} (watchscope-scenario)`, path, fieldSelector: `spec.nodeName=${nodeName(i)}`, keepStore: true }));
-    const slow = new SlowReader(t, { path, userAgent: 'watchscope-scenario/slow-reader', holdMs: 8000, readBeforeHold: 1, readMs: 60_000 });
+    const slow = new SlowReader(t, { path, userAgent: 'watchscope-scenario/slow-reader', holdMs: 60_000, readBeforeHold: 1, readMs: 60_000 });
     try {
       ctx.report?.('seeding pods');
       await writer.burst(scaled(ctx, 150, 10), 'create');
@@ -38,12 +38,14 @@ export const eventStorm: Scenario = {
       ctx.report?.('write burst');
       const t0 = Date.now();
       // Heavy objects so that the paused reader's socket and its cacheWatcher's buffers fill.
-      writer.set({ padding: 8192 });
+      writer.set({ padding: 16384 });
       const writes = scaled(ctx, 3000, 200);
       await writer.burst(writes, 'update', 64);
       ctx.report?.('waiting for forced closes and re-watches');
       const isSlow = (ua: string) => ua === 'watchscope-scenario/slow-reader';
-      await waitFor(() => closedWatchers(ctx, t0, (w) => isSlow(w.userAgent) && w.closeReason === 'bufferFull').length > 0, 15_000);
+      await waitFor(() => closedWatchers(ctx, t0, (w) => isSlow(w.userAgent) && w.closeReason === 'bufferFull').length > 0, 30_000);
+      // Loopback socket buffers hold megabytes: the reader pauses until the cacher has closed it.
+      slow.releaseHold();
       await waitFor(() => slow.stats().forcedCloses > 0 && slow.stats().watches > 1, 20_000);
       ctx.report?.('checking that fast watchers lost nothing');
       const fastOk = (await Promise.all(informers.map((r) => converges(t, r, { path }, 20_000)))).every(Boolean);
