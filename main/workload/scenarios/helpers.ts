@@ -39,15 +39,19 @@ export function liveWatchers(ctx: ScenarioContext, match: (w: WatcherInfo) => bo
 }
 
 /**
- * Waits until the reflector's store (ns/name → RV) equals a consistent LIST with the same
- * selectors: "nothing lost, nothing extra". Returns whether it converged in time.
+ * Waits until the reflector's store (ns/name → RV) equals an Exact LIST at the resourceVersion
+ * the reflector has synced to: "nothing lost, nothing extra" up to that RV. Comparing at the
+ * reflector's own RV (not the latest) keeps the check exact while other writers keep going.
  */
 export async function converges(t: Transport, r: Reflector, o: { path: string; fieldSelector?: string; labelSelector?: string }, timeoutMs: number): Promise<boolean> {
   return waitFor(async () => {
-    const truth = await listAll(t, { ...o, userAgent: 'watchscope-scenario/verifier' });
+    const rv = r.resourceVersion;
+    if (!rv || rv === '0') return false;
+    const seen = new Map(r.store);
+    const truth = await listAll(t, { ...o, resourceVersion: rv, resourceVersionMatch: 'Exact', userAgent: 'watchscope-scenario/verifier' });
     if (!truth.ok) return false;
-    if (truth.items.length !== r.store.size) return false;
-    for (const it of truth.items) if (r.store.get(`${it.namespace ?? ''}/${it.name ?? ''}`) !== it.resourceVersion) return false;
+    if (truth.items.length !== seen.size) return false;
+    for (const it of truth.items) if (seen.get(`${it.namespace ?? ''}/${it.name ?? ''}`) !== it.resourceVersion) return false;
     return true;
   }, timeoutMs, 250);
 }
