@@ -9,6 +9,7 @@
 import type { CacheInfo, Decision, FreshnessPoint, Snapshot, WatcherInfo } from '../shared/model.js';
 import { Ring } from '../main/util/ring.js';
 import { FakeWatchscopeService } from '../e2e/fake-service.js';
+import { mulberry32 } from '../main/util/prng.js';
 
 export interface BusyLoadOptions {
   /** Live watchers kept (replacements arrive as others close). */
@@ -49,17 +50,6 @@ const RESOURCES = [
 const NAMESPACES = ['default', 'kube-system', 'payments', 'checkout', 'search', 'ml', 'infra', 'web', 'batch', 'data'];
 const NODES = 200;
 
-/** Small deterministic PRNG (mulberry32): the same seed gives the same load on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ModelWatcher {
   info: WatcherInfo;
@@ -104,7 +94,7 @@ export class BusyWatchscopeService extends FakeWatchscopeService {
     // The fake keeps no watchers of its own: this class supplies them.
     super({ watchers: 0, snapshotIntervalMs: load.snapshotIntervalMs });
     this.#load = load;
-    this.#rand = prng(opts.seed ?? 42);
+    this.#rand = mulberry32(opts.seed ?? 42);
     const now = Date.now();
     for (let i = 0; i < load.watchers; i++) this.#live.push(this.#newWatcher(now - this.#rand() * load.meanWatchLifetimeMs, 'live'));
     this.#cacheRV.fill(this.#rev);

@@ -3,8 +3,6 @@
 // endpoint like client-go reflectors, so this proves A speaks enough of the API (discovery,
 // /version, paginated LIST, WATCH with bookmarks) and B consumes it, both without a kube-apiserver.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectionState } from '../shared/model.js';
@@ -12,49 +10,18 @@ import { Session } from './session.js';
 import { listContexts } from './storage/kube/kubeconfig.js';
 import { startEtcd, type EtcdProcess } from './storage/etcd/process.js';
 import { profileForServerVersion } from './storage/routing/index.js';
+import { endpointFromKubeconfig, endpointRequest, type KubeconfigEndpoint } from './storage/apiserver/testing.js';
 
 const execFileP = promisify(execFile);
 
-interface Endpoint {
-  kubeconfig: string;
-  server: string;
-  token: string;
-  ca: Buffer;
-}
+type Endpoint = KubeconfigEndpoint;
 
 function endpointOf(st: ConnectionState): Endpoint {
   if (st.state !== 'connected' || !st.kubeconfigPath) throw new Error(`not connected: ${JSON.stringify(st)}`);
-  const kc = readFileSync(st.kubeconfigPath, 'utf8');
-  return {
-    kubeconfig: st.kubeconfigPath,
-    server: JSON.parse(/^ {4}server: (".*")$/m.exec(kc)![1]!) as string,
-    token: JSON.parse(/^ {4}token: (".*")$/m.exec(kc)![1]!) as string,
-    ca: Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)![1]!, 'base64'),
-  };
+  return endpointFromKubeconfig(st.kubeconfigPath);
 }
 
-async function request(ep: Endpoint, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  return new Promise((res, rej) => {
-    const req = https.request(
-      `${ep.server}${path}`,
-      { method, ca: ep.ca, headers: { authorization: `Bearer ${ep.token}`, 'content-type': 'application/json', 'user-agent': 'kube-live.test' } },
-      (r) => {
-        let text = '';
-        r.on('data', (b: Buffer) => (text += b.toString()));
-        r.on('end', () => {
-          try {
-            res({ status: r.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> });
-          } catch {
-            rej(new Error(`${method} ${path}: ${r.statusCode} non-JSON body: ${text.slice(0, 200)}`));
-          }
-        });
-      },
-    );
-    req.on('error', rej);
-    if (body !== undefined) req.write(JSON.stringify(body));
-    req.end();
-  });
-}
+const request = (ep: Endpoint, method: string, path: string, body?: unknown) => endpointRequest(ep, 'kube-live.test', method, path, body);
 
 type Item = { metadata: { name: string; namespace?: string; resourceVersion: string; labels?: Record<string, string> } };
 const items = (r: { json: Record<string, unknown> }) => (r.json.items ?? []) as Item[];

@@ -2,8 +2,6 @@
 // (v1.20.2, built by scripts/build-kube-apiserver.sh) on a real etcd, with kubectl pointed at the
 // kubeconfig watchscope writes. One apiserver for the whole file.
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -11,51 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../shared/model.js';
 import { Session } from './session.js';
 import { CONTEXTS, KUBE_APISERVER_MISSING_MESSAGE, findKubeApiserver, startTestApiserver, type TestApiserver } from './storage/kube/testing/apiserver.js';
+import { endpointFromKubeconfig, endpointRequest, type KubeconfigEndpoint } from './storage/apiserver/testing.js';
 
 const execFileP = promisify(execFile);
 const bin = findKubeApiserver();
 if (!bin) console.warn(`\n!!! kube mode Session tests SKIPPED: ${KUBE_APISERVER_MISSING_MESSAGE}\n`);
 const d = bin ? describe : describe.skip;
 
-interface Endpoint {
-  kubeconfig: string;
-  server: string;
-  token: string;
-  ca: Buffer;
-}
-
-function endpointOf(kubeconfigPath: string): Endpoint {
-  const kc = readFileSync(kubeconfigPath, 'utf8');
-  return {
-    kubeconfig: kubeconfigPath,
-    server: JSON.parse(/^ {4}server: (".*")$/m.exec(kc)![1]!) as string,
-    token: JSON.parse(/^ {4}token: (".*")$/m.exec(kc)![1]!) as string,
-    ca: Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)![1]!, 'base64'),
-  };
-}
-
-async function request(ep: Endpoint, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  return new Promise((res, rej) => {
-    const req = https.request(
-      `${ep.server}${path}`,
-      { method, ca: ep.ca, headers: { authorization: `Bearer ${ep.token}`, 'content-type': 'application/json', 'user-agent': 'session.kube.test' } },
-      (r) => {
-        let text = '';
-        r.on('data', (b: Buffer) => (text += b.toString()));
-        r.on('end', () => {
-          try {
-            res({ status: r.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> });
-          } catch {
-            rej(new Error(`${method} ${path}: ${r.statusCode} non-JSON body: ${text.slice(0, 200)}`));
-          }
-        });
-      },
-    );
-    req.on('error', rej);
-    if (body !== undefined) req.write(JSON.stringify(body));
-    req.end();
-  });
-}
+type Endpoint = KubeconfigEndpoint;
+const endpointOf = endpointFromKubeconfig;
+const request = (ep: Endpoint, method: string, path: string, body?: unknown) => endpointRequest(ep, 'session.kube.test', method, path, body);
 
 const names = (list: { json: Record<string, unknown> }) => ((list.json.items ?? []) as { metadata: { name: string } }[]).map((i) => i.metadata.name).sort();
 

@@ -52,7 +52,7 @@ describe('scenario presets against a real etcd', () => {
 
   it('HA time travel: a lagging replica answers RV=0 with an older resourceVersion than the client saw', async () => {
     const r = await run('ha-time-travel');
-    expect(r.signature.rvRegression).toBe(true);
+    expect(r.signature, `${r.summary} ${JSON.stringify(r.signature)}`).toMatchObject({ rvRegression: true, deletedPodOnB: true });
     expect(Number(r.signature.replicaB_RV)).toBeLessThan(Number(r.signature.replicaA_RV));
     expect(r.ok, r.summary).toBe(true);
   }, 180_000);

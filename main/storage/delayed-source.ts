@@ -1,12 +1,11 @@
 // A Source wrapper that applies its watches' deliveries a fixed time late, in order: a model of a
 // lagging apiserver replica whose watch cache trails etcd (kubernetes#59848, HA "time travel").
 // Lists and revisions pass straight through, as a real replica's quorum reads would.
-import type { Source, SourceInfo, SourceListResult, SourceWatch, SourceWatchHandlers } from './source.js';
+import type { SourceWatch, SourceWatchHandlers } from './source.js';
+import { ForwardingSource } from './forwarding-source.js';
 
-export class DelayedSource implements Source {
+export class DelayedSource extends ForwardingSource {
   private delayMs = 0;
-
-  constructor(readonly inner: Source) {}
 
   setDelay(ms: number): void {
     this.delayMs = Math.max(0, ms);
@@ -14,22 +13,6 @@ export class DelayedSource implements Source {
 
   get delay(): number {
     return this.delayMs;
-  }
-
-  info(): SourceInfo {
-    return this.inner.info();
-  }
-
-  list(prefix: string): Promise<SourceListResult> {
-    return this.inner.list(prefix);
-  }
-
-  currentRevision(prefix: string): Promise<number> {
-    return this.inner.currentRevision(prefix);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 
   watch(prefix: string, afterRevision: number, handlers: SourceWatchHandlers): SourceWatch {

@@ -2,18 +2,21 @@
 // etcd on purpose: the way to show a stale RV="0" read (kubernetes#59848) or a consistent read
 // waiting for the cache. Lists and revisions pass straight through. Held deliveries are kept in
 // order and released together; the hold is bounded so a forgotten hold cannot grow forever.
-import type { Source, SourceEvent, SourceInfo, SourceListResult, SourceWatch, SourceWatchHandlers } from '../source.js';
+import type { Source, SourceEvent, SourceWatch, SourceWatchHandlers } from '../source.js';
+import { ForwardingSource } from '../forwarding-source.js';
 
 type Held = { kind: 'events'; events: SourceEvent[]; h: SourceWatchHandlers } | { kind: 'progress'; revision: number; h: SourceWatchHandlers };
 
-export class HoldableSource implements Source {
+export class HoldableSource extends ForwardingSource {
   private held: Held[] = [];
   private holding = false;
 
   constructor(
-    readonly inner: Source,
+    inner: Source,
     private readonly maxHeld = 100_000,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   get isHolding(): boolean {
     return this.holding;
@@ -33,18 +36,6 @@ export class HoldableSource implements Source {
       if (x.kind === 'events') x.h.onEvents(x.events);
       else x.h.onProgress(x.revision);
     }
-  }
-
-  info(): SourceInfo {
-    return this.inner.info();
-  }
-
-  list(prefix: string): Promise<SourceListResult> {
-    return this.inner.list(prefix);
-  }
-
-  currentRevision(prefix: string): Promise<number> {
-    return this.inner.currentRevision(prefix);
   }
 
   watch(prefix: string, afterRevision: number, handlers: SourceWatchHandlers): SourceWatch {
@@ -67,9 +58,5 @@ export class HoldableSource implements Source {
         handlers.onEnd(end);
       },
     });
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

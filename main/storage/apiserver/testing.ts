@@ -1,7 +1,7 @@
 // A reusable harness: a real etcd, an EtcdSource (optionally held back to make the cache lag),
 // a Cacher per resource, the etcd delegate, and the endpoint with a kubeconfig on disk. Used by
 // the endpoint's tests and by anyone who needs a working endpoint on a real etcd (demo, UI tests).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
@@ -177,6 +177,54 @@ export function rawRequest(
     });
     req.on('error', reject);
     if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+/** What a kubeconfig written by watchscope points at: its server, token and CA. */
+export interface KubeconfigEndpoint {
+  kubeconfig: string;
+  server: string;
+  token: string;
+  ca: Buffer;
+}
+
+export function endpointFromKubeconfig(kubeconfigPath: string): KubeconfigEndpoint {
+  const kc = readFileSync(kubeconfigPath, 'utf8');
+  return {
+    kubeconfig: kubeconfigPath,
+    server: JSON.parse(/^ {4}server: (".*")$/m.exec(kc)![1]!) as string,
+    token: JSON.parse(/^ {4}token: (".*")$/m.exec(kc)![1]!) as string,
+    ca: Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)![1]!, 'base64'),
+  };
+}
+
+/** One JSON request to such an endpoint; a non-JSON answer is an error that shows the body. */
+export function endpointRequest(
+  ep: KubeconfigEndpoint,
+  userAgent: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((res, rej) => {
+    const req = httpsRequest(
+      `${ep.server}${path}`,
+      { method, ca: ep.ca, headers: { authorization: `Bearer ${ep.token}`, 'content-type': 'application/json', 'user-agent': userAgent } },
+      (r) => {
+        let text = '';
+        r.on('data', (b: Buffer) => (text += b.toString()));
+        r.on('end', () => {
+          try {
+            res({ status: r.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> });
+          } catch {
+            rej(new Error(`${method} ${path}: ${r.statusCode} non-JSON body: ${text.slice(0, 200)}`));
+          }
+        });
+      },
+    );
+    req.on('error', rej);
+    if (body !== undefined) req.write(JSON.stringify(body));
     req.end();
   });
 }

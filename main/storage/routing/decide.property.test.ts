@@ -4,17 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { decide, reasonCodes, type CacheState, type RoutingDecision, type RoutingRequest, type RoutingVerb } from './index.js';
 import { allProfiles, resolveProfile, withGates, type Profile } from './profiles.js';
 import { encodeContinue } from '../continue.js';
+import { mulberry32 } from '../../util/prng.js';
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 0x5eed2026;
 const N = 1500;

@@ -35,7 +35,8 @@ export const haTimeTravel: Scenario = {
       const has = (items: { name?: string }[]) => items.some((i) => i.name === name);
       // Both replicas caught up before the lag starts.
       await waitFor(async () => has((await listAll(b, { path, userAgent: UA, resourceVersion: '0' })).items), 10_000);
-      replica.setDelay(8000);
+      // Long enough that a loaded machine cannot let B catch up before it is read.
+      replica.setDelay(20_000);
       await delay(200);
       const rev = await ctx.currentRevision();
       const del = await a.request({ method: 'DELETE', path: podPath(NS, name), userAgent: UA });
