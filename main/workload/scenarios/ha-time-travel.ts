@@ -33,8 +33,17 @@ export const haTimeTravel: Scenario = {
       const victim = writer.podKeys()[0]!;
       const name = victim.split('/')[1]!;
       const has = (items: { name?: string }[]) => items.some((i) => i.name === name);
-      // Both replicas caught up before the lag starts.
-      await waitFor(async () => has((await listAll(b, { path, userAgent: UA, resourceVersion: '0' })).items), 10_000);
+      // Both replicas caught up before the lag starts (after a storm, A's own cache may still be
+      // draining: a lagging A would make the comparison meaningless).
+      const caughtUp = async (t: Transport) => {
+        const target = await ctx.currentRevision();
+        return waitFor(async () => {
+          const l = await listAll(t, { path, userAgent: UA, resourceVersion: '0' });
+          return has(l.items) && Number(l.resourceVersion) >= target;
+        }, 30_000);
+      };
+      await caughtUp(a);
+      await caughtUp(b);
       // Long enough that a loaded machine cannot let B catch up before it is read.
       replica.setDelay(20_000);
       await delay(200);
@@ -47,7 +56,7 @@ export const haTimeTravel: Scenario = {
       await waitFor(async () => {
         onA = await listAll(a, { path, userAgent: UA, resourceVersion: '0' });
         return Number(onA.resourceVersion) >= afterDelete && !has(onA.items);
-      }, 5000, 50);
+      }, 15_000, 50);
       const onB = await listAll(b, { path, userAgent: UA, resourceVersion: '0' });
       const onBConsistent = await listAll(b, { path, userAgent: UA });
       const signature = {
