@@ -12,6 +12,8 @@ import { startApiServer } from './storage/apiserver/server.js';
 import { BUILTIN_RESOURCES, collectionKey, qualifiedResource, type ResourceInfo } from './storage/resources.js';
 import type { Profile } from './storage/routing/profiles.js';
 import type { Live } from './session.js';
+import { scrapeStorageMetrics } from './storage/kube/metrics.js';
+import { ClusterMetricsScraper, CLUSTER_METRICS_INTERVAL_MS } from './telemetry/cluster-metrics.js';
 
 export interface KubeLiveOptions {
   kubeconfig?: string | undefined;
@@ -24,6 +26,8 @@ export interface KubeLiveOptions {
   token?: string;
   tls?: boolean;
   port?: number;
+  /** Period of the /metrics scrape (default CLUSTER_METRICS_INTERVAL_MS). */
+  metricsIntervalMs?: number;
 }
 
 /** Default selection in kube mode: small, commonly watched resources. */
@@ -108,7 +112,8 @@ export async function openKubeLive(o: KubeLiveOptions): Promise<Live> {
     const backend = createEtcdBackend({
       source,
       resources,
-      cacherConfig: { log: () => undefined },
+      // Back off on repeated failures (expired credentials must not run an exec plugin every second).
+      cacherConfig: { log: () => undefined, relistDelayMs: (n) => Math.min(30_000, 1000 * 2 ** (n - 1)) },
       delegate: (res, key) => kubeDelegate(new KubeStore(source.client, byKey.get(key)!, { allowWrites: o.allowWrites }), source, res, key),
     });
     backend.start();
@@ -122,6 +127,13 @@ export async function openKubeLive(o: KubeLiveOptions): Promise<Live> {
       ...(o.port ? { port: o.port } : {}),
       ...(o.snapshot ? { snapshot: o.snapshot } : {}),
     });
+    // The cluster's own watch-cache counters, beside the embedded cacher's. A refusal (403) is a
+    // figure of its own ("the cluster refuses /metrics to user X"), not a connection failure.
+    const metrics = new ClusterMetricsScraper({
+      scrape: () => scrapeStorageMetrics(source.client, 10_000),
+      intervalMs: o.metricsIntervalMs ?? CLUSTER_METRICS_INTERVAL_MS,
+    });
+    metrics.start();
     return {
       mode: 'kube',
       target: `${source.contextName} (${source.server})${refused.length ? `; not cached: ${refused.join('; ')}` : ''}`,
@@ -130,7 +142,12 @@ export async function openKubeLive(o: KubeLiveOptions): Promise<Live> {
       decisions: o.decisions,
       caches: () => [...backend.cachers.values()],
       sourceInfo: () => source.info(),
+      // Each cacher polls currentRevision (revisionPollMs, 1 s); watch BOOKMARKs advance it too.
+      revisionMethod: () =>
+        source.revisionMethod === 'not measured yet' ? source.revisionMethod : `${source.revisionMethod}, every 1 s per cached resource, and watch bookmarks`,
+      clusterMetrics: () => metrics.latest(),
       close: async () => {
+        metrics.stop();
         await server.close().catch(() => undefined);
         await backend.stop().catch(() => undefined);
         await source.close().catch(() => undefined);

@@ -373,3 +373,51 @@ describe('Cacher over a fake source', () => {
     expect(c.closedWatchers().at(-1)).toMatchObject({ id: bad.id, closeReason: 'tooLargeResourceVersion' });
   });
 });
+
+describe('relist backoff', () => {
+  it('waits relistDelayMs(n) after the n-th consecutive failure (kube mode backs off; default is upstream 1s)', async () => {
+    const clock = new FakeClock();
+    let lists = 0;
+    const failing = {
+      info: () => ({ kind: 'kube' as const, version: 'v1.30.0', supportsRequestWatchProgress: false, endpoints: [] }),
+      list: async () => {
+        lists++;
+        throw new Error('Unauthorized: run your login command');
+      },
+      watch: () => {
+        throw new Error('not reached');
+      },
+      currentRevision: async () => 1,
+      close: async () => undefined,
+    };
+    const delays: number[] = [];
+    const c = new Cacher({
+      group: '', resource: 'pods', kind: 'Pod', apiVersion: 'v1', collectionKey: '/registry/pods/', namespaced: true, source: failing, clock,
+      revisionPollMs: 0, log: () => {},
+      relistDelayMs: (n) => {
+        const d = Math.min(30_000, 1000 * 2 ** (n - 1));
+        delays.push(d);
+        return d;
+      },
+    });
+    c.start();
+    const settle = () => new Promise((r) => setTimeout(r, 5));
+    await settle();
+    expect(lists).toBe(1);
+    clock.advance(999);
+    await settle();
+    expect(lists).toBe(1);
+    clock.advance(1);
+    await settle();
+    expect(lists).toBe(2);
+    clock.advance(1999);
+    await settle();
+    expect(lists).toBe(2); // second pause is 2s
+    clock.advance(1);
+    await settle();
+    expect(lists).toBe(3);
+    expect(delays.slice(0, 2)).toEqual([1000, 2000]);
+    expect(c.info().lastError).toContain('Unauthorized');
+    await c.stop();
+  });
+});

@@ -49,6 +49,12 @@ export interface CacherConfig {
   random?: () => number;
   /** Log sink (defaults to console.warn for warnings only). */
   log?: (level: 'info' | 'warn', msg: string) => void;
+  /**
+   * Pause before relisting after the n-th consecutive failed ListAndWatch (n ≥ 1). Upstream's
+   * cacher retries every second (wait.Until); kube mode backs off instead, so expired
+   * credentials do not run an exec plugin (or open a login window) once a second.
+   */
+  relistDelayMs?: (consecutiveFailures: number) => number;
 }
 
 type PendingItem = { kind: 'events'; events: SourceEvent[] } | { kind: 'progress'; revision: number };
@@ -176,9 +182,14 @@ export class Cacher implements CacherView {
   }
 
   private async run(): Promise<void> {
+    let failures = 0;
     while (!this.stopped) {
+      const began = this.clock.now();
       try {
         const end = await this.listAndWatch();
+        // Only a watch that stayed up for a while counts as recovered (client-go's backoff
+        // resets after a healthy period the same way).
+        if (this.clock.now() - began > 60_000) failures = 0;
         if (this.stopped) break;
         this.lastError = end.message;
         this.log('warn', `cacher (${this.groupResource}): unexpected ListAndWatch error: ${end.message}; reinitializing...`);
@@ -190,7 +201,8 @@ export class Cacher implements CacherView {
       this.ready.set(false);
       this.terminateAllWatchers('cacheReinitializing', `watch cache of ${this.groupResource} is reinitializing: ${this.lastError ?? ''}`);
       await new Promise<void>((resolve) => {
-        const t = this.clock.setTimeout(resolve, relistPeriodMs);
+        failures++;
+        const t = this.clock.setTimeout(resolve, this.config.relistDelayMs?.(failures) ?? relistPeriodMs);
         this.wakeLoop = () => {
           this.clock.clearTimeout(t);
           resolve();
