@@ -51,7 +51,9 @@ export function attachWatchers(cacher: Cacher, n: number): DrainedWatcher[] {
     const w: DrainedWatcher = { handle, events: 0, lastRV: 0, done: Promise.resolve() };
     w.done = (async () => {
       for (;;) {
-        const ev = await handle.next();
+        // Take what is buffered without a promise per event, as the endpoint's writer does.
+        let ev = handle.tryNext();
+        if (ev === undefined) ev = await handle.next();
         if (!ev) return;
         if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') continue;
         w.events++;

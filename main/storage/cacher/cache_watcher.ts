@@ -255,24 +255,35 @@ export class CacheWatcher implements CacheWatcherHandle {
     this.close(reason, status.message);
   }
 
+  /**
+   * The next event if one is ready now: an event, null once closed and drained, or undefined when
+   * the consumer would have to wait. Lets a writer take a burst in one go instead of one promise
+   * per event.
+   */
+  tryNext(): WatchEvent | null | undefined {
+    const item = this.result.shift();
+    if (item) {
+      if (item.event.type === 'BOOKMARK') this.bookmarksSent++;
+      else this.eventsSent++;
+      if (item.rv > this.lastSentRV) this.lastSentRV = item.rv;
+      this.pump();
+      return item.event;
+    }
+    if (this.state === 'closed') {
+      if (this.pendingError) {
+        const s = this.pendingError;
+        this.pendingError = undefined;
+        return { type: 'ERROR', object: s };
+      }
+      return null;
+    }
+    return undefined;
+  }
+
   async next(): Promise<WatchEvent | null> {
     for (;;) {
-      const item = this.result.shift();
-      if (item) {
-        if (item.event.type === 'BOOKMARK') this.bookmarksSent++;
-        else this.eventsSent++;
-        if (item.rv > this.lastSentRV) this.lastSentRV = item.rv;
-        this.pump();
-        return item.event;
-      }
-      if (this.state === 'closed') {
-        if (this.pendingError) {
-          const s = this.pendingError;
-          this.pendingError = undefined;
-          return { type: 'ERROR', object: s };
-        }
-        return null;
-      }
+      const ev = this.tryNext();
+      if (ev !== undefined) return ev;
       await new Promise<void>((r) => (this.consumer = r));
     }
   }

@@ -87,6 +87,8 @@ export interface CacheWatcherHandle {
    * client's buffers fill up, as with upstream's result channel.
    */
   next(): Promise<WatchEvent | null>;
+  /** Without waiting: the next ready event, null once closed and drained, undefined if none yet. */
+  tryNext(): WatchEvent | null | undefined;
   /** Client went away or the request ended. */
   stop(reason: CloseReason, message?: string): void;
   info(): WatcherInfo;

@@ -20,7 +20,27 @@ export const minRequestTimeoutSeconds = 1800;
 
 interface Pullable {
   next(): Promise<WatchEvent | null>;
+  tryNext?(): WatchEvent | null | undefined;
   stop(reason: CloseReason, message?: string): void;
+}
+
+/** Upper bound of one write when several buffered events go out together. */
+const MAX_CHUNK_CHARS = 64 * 1024;
+
+// The same event object is shared by every watcher that sees it (cache_watcher.ts), so its JSON
+// line is made once and reused while the event fans out, as upstream's cachingObject caches an
+// event's serialization. The cache is bounded: the history window keeps events alive far longer
+// than their fan-out lasts, and their lines must not live as long.
+const LINE_CACHE_SIZE = 4096;
+const lines = new Map<WatchEvent, string>();
+function serializedLine(ev: WatchEvent): string {
+  let l = lines.get(ev);
+  if (l === undefined) {
+    l = JSON.stringify({ type: ev.type, object: ev.object }) + '\n';
+    if (lines.size >= LINE_CACHE_SIZE) lines.delete(lines.keys().next().value!);
+    lines.set(ev, l);
+  }
+  return l;
 }
 
 function startStream(ctx: RequestContext): void {
@@ -143,18 +163,33 @@ async function pump(ctx: RequestContext, stream: Pullable, deadline: number): Pr
   let firstTable = true;
   try {
     startStream(ctx);
+    const line = (ev: WatchEvent): string => {
+      if (!table || ev.type === 'ERROR') return serializedLine(ev);
+      const o = ev.object as KubeObject;
+      const rv = o.metadata?.resourceVersion ?? '';
+      const object = ev.type === 'BOOKMARK' ? toTable(ctx.resource!, [], { resourceVersion: rv }, include, false) : toTable(ctx.resource!, [o], { resourceVersion: rv }, include, firstTable);
+      firstTable = false;
+      return JSON.stringify({ type: ev.type, object }) + '\n';
+    };
     for (;;) {
-      const ev = await stream.next();
+      let ev = stream.tryNext?.();
+      if (ev === undefined) ev = await stream.next();
       if (ev === null || res.destroyed) break;
-      let object: unknown = ev.object;
-      if (table && ev.type !== 'ERROR') {
-        const o = ev.object as KubeObject;
-        const rv = o.metadata?.resourceVersion ?? '';
-        object = ev.type === 'BOOKMARK' ? toTable(ctx.resource!, [], { resourceVersion: rv }, include, false) : toTable(ctx.resource!, [o], { resourceVersion: rv }, include, firstTable);
-        firstTable = false;
+      // Whatever else is already buffered goes out in the same write (one chunk, not one per event).
+      let chunk = line(ev);
+      let last = ev.type === 'ERROR';
+      while (!last && chunk.length < MAX_CHUNK_CHARS) {
+        const more = stream.tryNext?.();
+        if (more === undefined) break;
+        if (more === null) {
+          last = true;
+          break;
+        }
+        chunk += line(more);
+        if (more.type === 'ERROR') last = true;
       }
-      if (!(await writeChunk(res, JSON.stringify({ type: ev.type, object }) + '\n'))) break;
-      if (ev.type === 'ERROR') break;
+      if (!(await writeChunk(res, chunk))) break;
+      if (last) break;
     }
   } catch (e) {
     if (!res.headersSent) writeStatus(res, toStatusError(e));
