@@ -97,8 +97,12 @@ export class FakeWatchscopeService implements WatchscopeService {
       endpoint: 'https://127.0.0.1:46443',
       kubeconfigPath: '/tmp/watchscope-demo/kubeconfig',
       profile: this.profile,
+      revisionMethod: 'etcd header revision of a quorum range read (every 1 s) and watch progress notifications',
     });
   }
+
+  /** For tests: the cluster's /metrics table (kube mode) carried by the next snapshots. */
+  clusterMetrics: Snapshot['clusterMetrics'] | undefined;
 
   async disconnect(): Promise<ConnectionState> {
     this.stop();
@@ -375,6 +379,7 @@ export class FakeWatchscopeService implements WatchscopeService {
       decisions: this.pendingDecisions.splice(0),
       lastDecisionId: this.nextDecisionId - 1,
       ...(demo ? { workload: { writesPerSecond: this.workload.writesPerSecond, kubelets: this.workload.kubelets, informers: this.workload.informers } } : {}),
+      ...(this.clusterMetrics ? { clusterMetrics: this.clusterMetrics } : {}),
     };
     this.snapshotL.forEach((fn) => fn(snap));
   }

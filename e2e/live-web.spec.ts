@@ -72,6 +72,10 @@ test('freshness: etcd revision vs cache RV for pods, and the chart draws', async
     return n;
   });
   expect(painted).toBeGreaterThan(1000);
+  // The demo's etcd revision is read from a quorum range read's header; the view says so.
+  await expect(page.getByTestId('revision-method')).toContainText('etcd revision: measured by etcd header revision of a quorum range read (every 1 s) and watch progress notifications');
+  // No cluster /metrics outside kube mode.
+  await expect(page.getByTestId('cluster-metrics')).toHaveCount(0);
   // The cache RV moves with the workload's writes.
   const rv1 = session.snapshot()!.caches.find((c) => c.resource === 'pods')!.resourceVersion;
   await page.waitForTimeout(1500);

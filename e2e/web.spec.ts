@@ -126,8 +126,32 @@ test('freshness: per-resource cards and the revision chart', async () => {
     return n;
   });
   expect(painted).toBeGreaterThan(1000);
+  // How the "etcd rev" figures are measured is said in words.
+  await expect(page.getByTestId('revision-method')).toContainText('etcd revision: measured by etcd header revision of a quorum range read');
+  // kube mode: the cluster's own /metrics figures, per cached resource, labelled as the cluster's.
+  await expect(page.getByTestId('cluster-metrics')).toHaveCount(0);
+  service.clusterMetrics = {
+    scrapedAt: Date.now() - 12_000,
+    resources: [
+      { resource: 'pods', values: { watches: 14, storageObjects: 1234, eventsReceived: 56_000 } },
+      { resource: 'leases.coordination.k8s.io', values: { watches: 3, storageObjects: 40 } },
+      { resource: 'secrets', values: { watches: 1, storageObjects: 9 } },
+    ],
+  };
+  const cm = page.getByTestId('cluster-metrics');
+  await expect(cm).toContainText("Reported by the cluster's kube-apiserver");
+  await expect(cm).toContainText(/scraped 1\d s ago/);
+  await expect(cm.getByTestId('cluster-metrics-row')).toHaveCount(2); // secrets is not cached
+  await expect(cm.locator('[data-testid="cluster-metrics-row"][data-resource="pods"]')).toContainText('1.2k');
+  await cm.getByTestId('cluster-metrics-all').check();
+  await expect(cm.getByTestId('cluster-metrics-row')).toHaveCount(3);
   await page.waitForTimeout(400);
   await page.screenshot({ path: path.join(shots, 'freshness-light.png') });
+  service.clusterMetrics = { scrapedAt: Date.now(), error: 'the cluster refuses /metrics to user "sre-ro" — the cluster\'s own watch-cache counters need RBAC get on nonResourceURL /metrics', resources: [] };
+  await expect(page.getByTestId('cluster-metrics-error')).toContainText('the cluster refuses /metrics to user "sre-ro"');
+  await expect(cm.getByTestId('cluster-metrics-row')).toHaveCount(0);
+  service.clusterMetrics = undefined;
+  await expect(page.getByTestId('cluster-metrics')).toHaveCount(0);
 });
 
 test('requests: decision log newest first, filters, expandable row with what-if', async () => {

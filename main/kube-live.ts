@@ -131,6 +131,7 @@ export async function openKubeLive(o: KubeLiveOptions): Promise<Live> {
     // figure of its own ("the cluster refuses /metrics to user X"), not a connection failure.
     const metrics = new ClusterMetricsScraper({
       scrape: () => scrapeStorageMetrics(source.client, 10_000),
+      first: () => resources.map(qualifiedResource),
       intervalMs: o.metricsIntervalMs ?? CLUSTER_METRICS_INTERVAL_MS,
     });
     metrics.start();

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Decision } from '../shared/model.js';
-import { Session } from './session.js';
+import { ETCD_REVISION_METHOD, Session } from './session.js';
+import { startEtcd } from './storage/etcd/process.js';
 import { CONTEXTS, KUBE_APISERVER_MISSING_MESSAGE, findKubeApiserver, startTestApiserver, type TestApiserver } from './storage/kube/testing/apiserver.js';
 import { endpointFromKubeconfig, endpointRequest, type KubeconfigEndpoint } from './storage/apiserver/testing.js';
 
@@ -37,7 +38,9 @@ d('Session in kube mode against a real kube-apiserver', () => {
   let ep: Endpoint;
 
   beforeAll(async () => {
-    api = await startTestApiserver();
+    // etcd_object_counts is refreshed on this period (default 1 min): short, so a scrape soon after
+    // connecting already carries object counts.
+    api = await startTestApiserver({ extraArgs: ['--etcd-count-metric-poll-period=1s'] });
     await api.kubectl(['create', 'namespace', 'ws']);
     await api.kubectl(['create', 'configmap', 'before', '-n', 'ws', '--from-literal=k=v']);
     const pod = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p1', namespace: 'ws' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
@@ -66,6 +69,49 @@ d('Session in kube mode against a real kube-apiserver', () => {
     ep = endpointOf(st.state === 'connected' ? st.kubeconfigPath! : '');
     // Every default resource this cluster serves gets a cacher (the admin may list and watch all).
     expect([...session.current!.backend.resources()].map((r) => r.resource).sort()).toEqual(['configmaps', 'deployments', 'leases', 'namespaces', 'nodes', 'pods', 'services']);
+  });
+
+  it('snapshots carry the cluster\'s own /metrics per resource, and say how the cluster revision is measured', async () => {
+    // The first scrape runs right after connect; a snapshot then carries its table.
+    await until(() => (session.snapshot()?.clusterMetrics?.resources.length ?? 0) > 0, 15_000, 'the first /metrics scrape');
+    let cm = session.snapshot()!.clusterMetrics!;
+    // A later scrape (every 15 s) carries the object counts once the apiserver has polled them.
+    if (!(cm.resources.find((r) => r.resource === 'configmaps')?.values.storageObjects)) {
+      const first = cm.scrapedAt;
+      await until(() => (session.snapshot()?.clusterMetrics?.scrapedAt ?? 0) > first, 20_000, 'the second /metrics scrape');
+      cm = session.snapshot()!.clusterMetrics!;
+    }
+    expect(cm.error).toBeUndefined();
+    expect(cm.scrapedAt).toBeGreaterThan(Date.now() - 60_000);
+    // 1.20 names: etcd_object_counts → storageObjects; apiserver_longrunning_gauge{verb="WATCH"} → watches.
+    const byRes = new Map(cm.resources.map((r) => [r.resource, r.values]));
+    expect(byRes.get('configmaps')?.storageObjects).toBeGreaterThanOrEqual(1);
+    expect(byRes.get('namespaces')?.storageObjects).toBeGreaterThanOrEqual(4);
+    // watchscope's own cacher watches each cached resource through this apiserver.
+    expect(byRes.get('configmaps')?.watches).toBeGreaterThanOrEqual(1);
+    // The resources watchscope caches come first (the cap of 64 never cuts them).
+    expect(cm.resources[0]!.resource).toBe('pods');
+    expect(cm.resources.length).toBeLessThanOrEqual(64);
+    for (const r of cm.resources) expect(Object.keys(r.values).length).toBeLessThanOrEqual(32);
+    // The revision the lag is measured against: a quorum LIST of namespaces (admin may list them).
+    await until(() => (session.connection().revisionMethod ?? '').startsWith('consistent LIST'), 5_000, 'the first revision poll');
+    expect(session.connection().revisionMethod).toBe('consistent LIST /api/v1/namespaces?limit=1 (list metadata.resourceVersion), every 1 s per cached resource, and watch bookmarks');
+    expect(session.snapshot()!.connection.revisionMethod).toBe(session.connection().revisionMethod);
+  });
+
+  it('etcd mode: the revision method names the quorum range read, and there are no cluster /metrics', async () => {
+    const etcd = await startEtcd();
+    const s = new Session({ snapshotIntervalMs: 500 });
+    try {
+      const st = await s.connect({ mode: 'etcd', endpoints: [etcd.endpoint], resources: ['configmaps'] });
+      expect(st.state).toBe('connected');
+      expect(st.revisionMethod).toBe(ETCD_REVISION_METHOD);
+      expect(s.connection().revisionMethod).toMatch(/^etcd header revision of a quorum range read/);
+      expect(s.snapshot()!.clusterMetrics).toBeUndefined();
+    } finally {
+      await s.close();
+      await etcd.stop();
+    }
   });
 
   it('kubectl on watchscope\'s kubeconfig lists what is in the cluster, and the cache converges after writes', async () => {
@@ -180,6 +226,12 @@ d('Session in kube mode against a real kube-apiserver', () => {
       expect(forbidden.status).toBe(403);
       expect(forbidden.json).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
       expect(forbidden.json.message).toContain('watchscope-viewer');
+      // The viewer may not GET /metrics: the snapshot says so in one plain sentence.
+      await until(() => writer.snapshot()?.clusterMetrics !== undefined, 15_000, 'the viewer\'s /metrics scrape');
+      const cm = writer.snapshot()!.clusterMetrics!;
+      expect(cm.error).toMatch(/^the cluster refuses \/metrics to user "watchscope-viewer"/);
+      expect(cm.resources).toEqual([]);
+      expect(writer.connection().state).toBe('connected');
 
       const a = await writer.connect({ mode: 'kube', kubeconfig: api.kubeconfig, context: CONTEXTS.admin, resources: ['configmaps'] });
       expect(a.state).toBe('connected');

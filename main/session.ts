@@ -69,6 +69,10 @@ export interface Live {
   decisions: DecisionLog;
   caches(): CacherView[];
   sourceInfo(): SourceInfo;
+  /** How the source's current revision is learned, for the UI's lag figures. */
+  revisionMethod?(): string;
+  /** kube mode: the latest scrape of the cluster's own /metrics. */
+  clusterMetrics?(): Snapshot['clusterMetrics'];
   /** Demo only. */
   etcd?: EtcdProcess;
   stack?: EtcdStack;
@@ -97,6 +101,13 @@ class Emitter<T> {
 
 const CONNECT_TIMEOUT_MS = 20_000;
 
+/**
+ * etcd and demo modes: the cacher polls a quorum range read (its response header carries the
+ * current revision; cacher revisionPollMs, 1 s) and watch progress notifications advance it too,
+ * as they do upstream's cache RV (KEP-2340).
+ */
+export const ETCD_REVISION_METHOD = 'etcd header revision of a quorum range read (every 1 s) and watch progress notifications';
+
 export class Session implements WatchscopeService {
   private state: ConnectionState = { state: 'disconnected' };
   private baseProfile: Profile = defaultProfile;
@@ -122,10 +133,13 @@ export class Session implements WatchscopeService {
   }
 
   connection(): ConnectionState {
-    const base = this.state;
-    if (base.state !== 'connected' || !this.live) return base;
+    const live = this.live;
+    if (this.state.state !== 'connected' || !live) return this.state;
+    // KubeSource learns which LIST it can use on the first measurement, so this is read live.
+    const method = live.revisionMethod?.();
+    const base: ConnectionState = method ? { ...this.state, revisionMethod: method } : this.state;
     // A cache that lost its source shows as reconnecting, with the error that made it so.
-    const broken = this.live.caches().map((c) => c.info()).find((i) => i.ready !== 'Ready' && i.lastError);
+    const broken = live.caches().map((c) => c.info()).find((i) => i.ready !== 'Ready' && i.lastError);
     if (broken) return { ...base, state: 'reconnecting', message: `${broken.resource}: ${broken.lastError}` };
     return base;
   }
@@ -180,7 +194,9 @@ export class Session implements WatchscopeService {
       const kubeconfigPath = this.opts.endpoint?.writeKubeconfig ?? join(this.dir, 'kubeconfig');
       await live.server.writeKubeconfig(kubeconfigPath);
       const info = live.sourceInfo();
+      const revisionMethod = live.revisionMethod?.();
       this.setState({
+        ...(revisionMethod ? { revisionMethod } : {}),
         state: 'connected',
         mode: req.mode,
         target: live.target,
@@ -258,6 +274,7 @@ export class Session implements WatchscopeService {
         stack,
         caches: () => [...stack.backend.cachers.values(), ...(this.replica ? this.replica.backend.cachers.values() : [])],
         sourceInfo: () => stack.source.info(),
+        revisionMethod: () => ETCD_REVISION_METHOD,
         close: async () => {
           await live.workload?.stop().catch(() => undefined);
           await stack.close();
@@ -314,6 +331,7 @@ export class Session implements WatchscopeService {
       connection: () => this.connection(),
       profile: () => this.profile.name,
       workload: () => live.workload?.snapshotStats(),
+      clusterMetrics: () => live.clusterMetrics?.(),
     });
     let lastState = this.connection().state;
     this.telemetry.start(this.opts.snapshotIntervalMs ?? 250, (s) => {

@@ -140,8 +140,30 @@ export const ConnectionState = z.object({
   endpoint: z.string().optional(),
   kubeconfigPath: z.string().optional(),
   profile: z.string().optional(),
+  /** How the source's current revision (the "etcd revision" of the lag figures) is learned. */
+  revisionMethod: z.string().optional(),
 });
 export type ConnectionState = z.infer<typeof ConnectionState>;
+
+/** Caps of ClusterMetrics: /metrics can name any number of resources. */
+export const CLUSTER_METRICS_MAX_RESOURCES = 64;
+export const CLUSTER_METRICS_MAX_VALUES = 32;
+
+/**
+ * The cluster's own storage-layer figures, scraped from its kube-apiserver's /metrics (kube mode):
+ * the real cacher's counters, set beside the embedded one's. Values are keyed by the names of
+ * ResourceStorageMetrics (main/storage/kube/metrics.ts), e.g. eventsReceived, watches, bookmarks.
+ */
+export const ClusterMetrics = z.object({
+  /** When the latest scrape finished (successfully or not). */
+  scrapedAt: z.number(),
+  /** Why the latest scrape failed, in one sentence (a 403 says the cluster refuses /metrics). */
+  error: z.string().optional(),
+  resources: z
+    .array(z.object({ resource: z.string(), values: z.record(z.string(), z.number()) }))
+    .max(CLUSTER_METRICS_MAX_RESOURCES),
+});
+export type ClusterMetrics = z.infer<typeof ClusterMetrics>;
 
 export const Snapshot = z.object({
   seq: z.number().int(),
@@ -169,5 +191,7 @@ export const Snapshot = z.object({
       scenarioStatus: z.string().optional(),
     })
     .optional(),
+  /** kube mode: the latest scrape of the cluster's /metrics (absent in etcd and demo modes). */
+  clusterMetrics: ClusterMetrics.optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;

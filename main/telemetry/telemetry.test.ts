@@ -248,4 +248,35 @@ describe('Telemetry', () => {
     expect(got.length).toBe(n);
     expect(t.running).toBe(false);
   });
+
+  it('carries the cluster\'s /metrics table through, capped to 64 resources × 32 finite values', () => {
+    const huge = {
+      scrapedAt: 500,
+      resources: Array.from({ length: 100 }, (_, i) => ({
+        resource: `r${String(i).padStart(3, '0')}`,
+        values: Object.fromEntries([
+          ['inf', Infinity],
+          ...Array.from({ length: 50 }, (_, j) => [`v${j}`, i * 100 + j]),
+        ]) as Record<string, number>,
+      })),
+    };
+    let scraped: Snapshot['clusterMetrics'] = huge;
+    const t = new Telemetry({ caches: () => [], decisions: new DecisionLog(), connection: () => conn, profile: () => '1.20', clusterMetrics: () => scraped, validate: true });
+    const s = t.snapshot();
+    expect(s.clusterMetrics!.scrapedAt).toBe(500);
+    expect(s.clusterMetrics!.resources).toHaveLength(64);
+    expect(s.clusterMetrics!.resources[3]!.resource).toBe('r003');
+    const vals = s.clusterMetrics!.resources[3]!.values;
+    expect(Object.keys(vals)).toHaveLength(32);
+    expect(vals.inf).toBeUndefined();
+    expect(vals.v0).toBe(300);
+    expect(vals.v31).toBe(331);
+    // The source's object is not modified (the scraper keeps it as its latest result).
+    expect(huge.resources).toHaveLength(100);
+    // An error passes through as its sentence; no scrape at all means no clusterMetrics.
+    scraped = { scrapedAt: 600, error: 'the cluster refuses /metrics to user "v"', resources: [] };
+    expect(t.snapshot().clusterMetrics).toEqual(scraped);
+    scraped = undefined;
+    expect(t.snapshot().clusterMetrics).toBeUndefined();
+  });
 });

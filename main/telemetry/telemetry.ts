@@ -5,6 +5,7 @@ import { Snapshot, type CacheInfo, type ConnectionState, type WatcherInfo } from
 import type { CacherView } from '../storage/cacher/types.js';
 import type { DecisionLog } from '../storage/decisions.js';
 import { ClosedWatcherLog } from './closed-watchers.js';
+import { capClusterMetrics } from './cluster-metrics.js';
 import { FreshnessSeries } from './freshness.js';
 
 export interface TelemetryOptions {
@@ -13,6 +14,8 @@ export interface TelemetryOptions {
   connection: () => ConnectionState;
   profile: () => string;
   workload?: () => Snapshot['workload'];
+  /** kube mode: the latest scrape of the cluster's /metrics (capped again here: it crosses to the UI). */
+  clusterMetrics?: () => Snapshot['clusterMetrics'];
   clock?: () => number;
   /** Live watchers sent per snapshot (the fullest buffers win when there are more). */
   maxWatchers?: number;
@@ -37,6 +40,8 @@ export class Telemetry {
   private seq = 0;
   private decisionCursor: number;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private clusterIn: Snapshot['clusterMetrics'];
+  private clusterOut: Snapshot['clusterMetrics'];
 
   constructor(private readonly opts: TelemetryOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -88,6 +93,12 @@ export class Telemetry {
     };
     const workload = this.opts.workload?.();
     if (workload) snap.workload = workload;
+    const clusterMetrics = this.opts.clusterMetrics?.();
+    if (clusterMetrics) {
+      // The scrape changes every 15 s, snapshots come 4 times a second: cap each result once.
+      if (clusterMetrics !== this.clusterIn) this.clusterOut = capClusterMetrics((this.clusterIn = clusterMetrics));
+      snap.clusterMetrics = this.clusterOut!;
+    }
     return this.opts.validate ? Snapshot.parse(snap) : snap;
   }
 
