@@ -2,18 +2,7 @@
 // handlers bridged into the page), plus the Electron app itself where an Electron binary exists.
 // Never `playwright install`: the browser is the system one.
 import { defineConfig } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-
-function chromiumPath(): string {
-  try {
-    const p = execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-    if (p) return p;
-  } catch {
-    // fall through to the Debian default
-  }
-  return existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : 'chromium';
-}
+import { CHROMIUM_ARGS, findChromium } from './e2e/chromium.js';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -33,16 +22,8 @@ export default defineConfig({
         browserName: 'chromium',
         viewport: { width: 1440, height: 900 },
         launchOptions: {
-          executablePath: chromiumPath(),
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--no-first-run',
-            '--disable-sync',
-            '--disable-quic',
-          ],
+          executablePath: findChromium() ?? 'chromium',
+          args: CHROMIUM_ARGS,
         },
         trace: 'retain-on-failure',
       },

@@ -13,21 +13,13 @@ import { chromium, type Browser, type CDPSession, type Page } from '@playwright/
 import { startWebUi, type WebUi } from '../main/web.js';
 import { fmt, fmtStat, repoRoot, runAlone, sleep, stat, verdict, type BenchRow, type Stat } from './lib.js';
 import { BusyWatchscopeService } from './frames-service.js';
+import { CHROMIUM_ARGS, findChromium } from '../e2e/chromium.js';
 
 const TARGET_P95_MS = 20;
 /** Heap after GC may grow by this factor over the loaded run and still count as flat. */
 const HEAP_FLAT_RATIO = 1.1;
 const WINDOW_MS = 5000;
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
-];
 
 export interface FramesOptions {
   watchers?: number;
@@ -40,15 +32,6 @@ export interface FramesOptions {
   warmupMs?: number;
 }
 
-function chromiumPath(): string | undefined {
-  try {
-    const p = execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-    if (p) return p;
-  } catch {
-    // not on PATH
-  }
-  return existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
-}
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -237,7 +220,7 @@ async function openView(page: Page, key: string, testid: string): Promise<void> 
 export async function runFrames(opts: FramesOptions = {}): Promise<BenchRow[]> {
   const watchers = opts.watchers ?? 1000;
   const eventsPerSecond = opts.eventsPerSecond ?? 5000;
-  const exe = chromiumPath();
+  const exe = findChromium();
   const name = `renderer frame time, Watchers view, ${watchers.toLocaleString('en-US')} watchers, ${eventsPerSecond / 1000}k events/s`;
   if (!exe) {
     const why = 'not measured: no chromium executable (Debian package `chromium`) on this machine';

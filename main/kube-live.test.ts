@@ -10,7 +10,7 @@ import { Session } from './session.js';
 import { listContexts } from './storage/kube/kubeconfig.js';
 import { startEtcd, type EtcdProcess } from './storage/etcd/process.js';
 import { profileForServerVersion } from './storage/routing/index.js';
-import { endpointFromKubeconfig, endpointRequest, type KubeconfigEndpoint } from './storage/apiserver/testing.js';
+import { endpointFromKubeconfig, endpointRequest, until, type KubeconfigEndpoint } from './storage/apiserver/testing.js';
 
 const execFileP = promisify(execFile);
 
@@ -28,14 +28,6 @@ const items = (r: { json: Record<string, unknown> }) => (r.json.items ?? []) as 
 /** name → resourceVersion: equal maps mean equal caches. */
 const state = (r: { json: Record<string, unknown> }) => Object.fromEntries(items(r).map((i) => [`${i.metadata.namespace ?? ''}/${i.metadata.name}`, i.metadata.resourceVersion]));
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('watchscope (kube mode) on top of another watchscope (etcd mode)', () => {
   let etcd: EtcdProcess;

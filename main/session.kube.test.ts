@@ -10,7 +10,7 @@ import type { Decision } from '../shared/model.js';
 import { ETCD_REVISION_METHOD, Session } from './session.js';
 import { startEtcd } from './storage/etcd/process.js';
 import { CONTEXTS, KUBE_APISERVER_MISSING_MESSAGE, findKubeApiserver, startTestApiserver, type TestApiserver } from './storage/kube/testing/apiserver.js';
-import { endpointFromKubeconfig, endpointRequest, type KubeconfigEndpoint } from './storage/apiserver/testing.js';
+import { endpointFromKubeconfig, endpointRequest, until, type KubeconfigEndpoint } from './storage/apiserver/testing.js';
 
 const execFileP = promisify(execFile);
 const bin = findKubeApiserver();
@@ -23,14 +23,6 @@ const request = (ep: Endpoint, method: string, path: string, body?: unknown) => 
 
 const names = (list: { json: Record<string, unknown> }) => ((list.json.items ?? []) as { metadata: { name: string } }[]).map((i) => i.metadata.name).sort();
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 d('Session in kube mode against a real kube-apiserver', () => {
   let api: TestApiserver;

@@ -228,3 +228,13 @@ export function endpointRequest(
     req.end();
   });
 }
+
+/** Polls `cond` every 100 ms until it holds; fails with `what` after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
