@@ -50,7 +50,7 @@ export class EtcdSource implements Source {
         return new EtcdSource(client, status.version, opts.endpoints, opts.watch ?? {});
       } catch (e) {
         client.close();
-        failures.push(explainConnectError(e as Error, ep, opts, timeoutMs));
+        failures.push(await explainWithProbe(e as Error, ep, opts, timeoutMs));
       }
     }
     throw new Error(failures.join('; '));
@@ -105,4 +105,22 @@ export class EtcdSource implements Source {
     for (const w of [...this.watches]) w.stop();
     this.client.close();
   }
+}
+
+/**
+ * A TLS handshake against a plain-text etcd fails as "wrong version number" or, depending on
+ * timing, as a bare connection reset. For the latter, ask the same address over plain HTTP: if
+ * etcd answers there, say so, rather than leaving the person with "ECONNRESET".
+ */
+async function explainWithProbe(err: Error, ep: ParsedEndpoint, opts: EtcdConnectOptions, timeoutMs: number): Promise<string> {
+  const text = explainConnectError(err, ep, opts, timeoutMs);
+  const d = `${(err as { details?: string }).details ?? ''} ${err.message}`;
+  if (!ep.secure || !/ECONNRESET|socket hang up|Connection dropped|closed/i.test(d)) return text;
+  try {
+    const r = await fetch(`http://${ep.address}/health`, { signal: AbortSignal.timeout(1000) });
+    if (r.status > 0) return `cannot talk TLS to etcd at ${ep.text}: the server answered in plain text — use an http:// URL (or enable TLS on the server)`;
+  } catch {
+    // not plain HTTP either: keep the first explanation
+  }
+  return text;
 }
