@@ -122,7 +122,7 @@ test('console: a paginated LIST through the endpoint, with its decision and cont
 });
 
 test('a forced close appears with its reason (slow watcher preset)', async () => {
-  test.setTimeout(150_000);
+  test.setTimeout(240_000);
   const r = await session.runScenario('slow-watcher', { scale: 0.3 });
   expect(r.signature.closeReason, `${r.summary} ${JSON.stringify(r.signature)}`).toBe('bufferFull');
   await page.keyboard.press('Control+2');

@@ -42,7 +42,7 @@ describe('scenario presets against a real etcd', () => {
     const r = await run('slow-watcher');
     expect(r.signature.closeReason).toBe('bufferFull');
     expect(r.ok, r.summary).toBe(true);
-  }, 150_000);
+  }, 240_000);
 
   it('event storm: forced closes with bufferFull, and no event lost on the clients that re-watch', async () => {
     const r = await run('event-storm');

@@ -22,7 +22,7 @@ export const slowWatcher: Scenario = {
   async run(ctx) {
     const t = new Transport(ctx.connection);
     const writer = new PodController(t, { namespaces: 1, namespacePrefix: 'slow', nodes: 3, maxPods: scaled(ctx, 200, 20), writesPerSecond: 300, padding: 16384 }, 'watchscope-scenario/slow-writer');
-    const slow = new SlowReader(t, { path: podsPath(), userAgent: UA, holdMs: 60_000, readBeforeHold: 1, readMs: 60_000 });
+    const slow = new SlowReader(t, { path: podsPath(), userAgent: UA, holdMs: 120_000, readBeforeHold: 1, readMs: 60_000 });
     let maxFill = { inputLen: 0, resultLen: 0, capacity: 0, capacityRule: '' };
     try {
       await writer.burst(scaled(ctx, 50, 10), 'create');
@@ -38,7 +38,7 @@ export const slowWatcher: Scenario = {
           }
         }
         return closedWatchers(ctx, t0, (w) => w.userAgent === UA).length > 0;
-      }, 55_000, 50);
+      }, 100_000, 50);
       await writer.stop();
       // Loopback socket buffers can hold megabytes, so the reader pauses for long; once the
       // cacher has closed it, let it read again and notice.
