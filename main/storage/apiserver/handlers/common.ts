@@ -29,6 +29,16 @@ export function parseSelectors(ctx: RequestContext): Selectors {
   return pinnedName !== undefined ? { label, field, pinnedName } : { label, field };
 }
 
+/** parseSelectors for a LIST or WATCH; a selector that does not parse is answered (400) and recorded. */
+export function selectorsOrReject(ctx: RequestContext): Selectors | undefined {
+  try {
+    return parseSelectors(ctx);
+  } catch (e) {
+    sendError(ctx, e, { servedBy: 'rejected', reason: 'invalidRequest', detail: 'The selector did not parse.' });
+    return undefined;
+  }
+}
+
 export function routingRequest(ctx: RequestContext, verb: RoutingVerb, recursive: boolean): RoutingRequest {
   const r: RoutingRequest = {
     verb,

@@ -11,7 +11,7 @@ import { groupVersion } from '../../resources.js';
 import { continueKeyFromToken, scopePrefix } from '../etcd-delegate.js';
 import { streamList, writeJSON } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
-import { parseSelectors, routingRequest, sendError, sendRejected, toClientObject, waitReadyOr503, type Selectors } from './common.js';
+import { routingRequest, selectorsOrReject, sendError, sendRejected, toClientObject, waitReadyOr503, type Selectors } from './common.js';
 
 interface ListAnswer {
   items: DelegateListResult['items'];
@@ -26,13 +26,8 @@ interface ListAnswer {
 export async function handleList(ctx: RequestContext): Promise<void> {
   const backend = ctx.backend!;
   const res = ctx.resource!;
-  let sel: Selectors;
-  try {
-    sel = parseSelectors(ctx);
-  } catch (e) {
-    sendError(ctx, e, { servedBy: 'rejected', reason: 'invalidRequest', detail: 'The selector did not parse.' });
-    return;
-  }
+  const sel = selectorsOrReject(ctx);
+  if (!sel) return;
   const d = decide(routingRequest(ctx, 'list', sel.pinnedName === undefined), backend.cacheState(), ctx.profile);
   if (d.servedBy === 'rejected') return sendRejected(ctx, d);
 

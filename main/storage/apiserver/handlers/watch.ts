@@ -12,7 +12,7 @@ import { parseResourceVersion } from '../../routing/validation.js';
 import { toStatusError, writeChunk, writeStatus } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { StorageWatch } from '../storage-watch.js';
-import { isTrueParam, parseSelectors, routingRequest, sendError, sendRejected, waitReadyOr503, type Selectors } from './common.js';
+import { isTrueParam, routingRequest, selectorsOrReject, sendError, sendRejected, waitReadyOr503, type Selectors } from './common.js';
 import type { KubeObject } from '../../object.js';
 
 /** --min-request-timeout default: a watch without timeoutSeconds lasts 1800s × [1,2). */
@@ -56,13 +56,8 @@ async function sendErrorEvent(ctx: RequestContext, status: Status): Promise<void
 
 export async function handleWatch(ctx: RequestContext): Promise<void> {
   const backend = ctx.backend!;
-  let sel: Selectors;
-  try {
-    sel = parseSelectors(ctx);
-  } catch (e) {
-    sendError(ctx, e, { servedBy: 'rejected', reason: 'invalidRequest', detail: 'The selector did not parse.' });
-    return;
-  }
+  const sel = selectorsOrReject(ctx);
+  if (!sel) return;
   const d = decide(routingRequest(ctx, 'watch', sel.pinnedName === undefined && !ctx.info.name), backend.cacheState(), ctx.profile);
   if (d.servedBy === 'rejected') {
     if (d.errorDelivery === 'watchEvent' && d.error) {
