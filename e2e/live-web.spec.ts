@@ -6,6 +6,7 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { startWebUi, type WebUi } from '../main/web.js';
 import { Session } from '../main/session.js';
+import { paintedPixels } from './canvas.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
@@ -65,12 +66,7 @@ test('freshness: etcd revision vs cache RV for pods, and the chart draws', async
   const canvas = page.getByTestId('freshness-chart').locator('canvas');
   await expect(canvas).toBeVisible();
   await page.waitForTimeout(2000);
-  const painted = await canvas.evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
-    return n;
-  });
+  const painted = await paintedPixels(canvas);
   expect(painted).toBeGreaterThan(1000);
   // The demo's etcd revision is read from a quorum range read's header; the view says so.
   await expect(page.getByTestId('revision-method')).toContainText('etcd revision: measured by etcd header revision of a quorum range read (every 1 s) and watch progress notifications');

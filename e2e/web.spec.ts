@@ -7,6 +7,7 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { startWebUi, type WebUi } from '../main/web.js';
 import { FakeWatchscopeService } from './fake-service.js';
+import { paintedPixels } from './canvas.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
@@ -119,12 +120,7 @@ test('freshness: per-resource cards and the revision chart', async () => {
   const canvas = page.getByTestId('freshness-chart').locator('canvas');
   await expect(canvas).toBeVisible();
   // The chart drew something: the canvas is not blank.
-  const painted = await canvas.evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
-    return n;
-  });
+  const painted = await paintedPixels(canvas);
   expect(painted).toBeGreaterThan(1000);
   // How the "etcd rev" figures are measured is said in words.
   await expect(page.getByTestId('revision-method')).toContainText('etcd revision: measured by etcd header revision of a quorum range read');

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { IncomingMessage, ClientRequest } from 'node:http';
-import { startTestApiServer, type TestApiServer } from './testing.js';
+import { readWatchLines, startTestApiServer, type TestApiServer } from './testing.js';
 
 let h: TestApiServer;
 
@@ -27,27 +27,6 @@ function openWatch(path: string): Promise<{ req: ClientRequest; res: IncomingMes
   });
 }
 
-function readLines(res: IncomingMessage, n: number, timeoutMs = 8000): Promise<any[]> {
-  return new Promise((resolve) => {
-    const lines: any[] = [];
-    let buf = '';
-    const done = () => {
-      clearTimeout(t);
-      resolve(lines);
-    };
-    const t = setTimeout(done, timeoutMs);
-    res.on('data', (c: Buffer) => {
-      buf += c.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        lines.push(JSON.parse(buf.slice(0, i)));
-        buf = buf.slice(i + 1);
-        if (lines.length === n) done();
-      }
-    });
-    res.on('end', done);
-  });
-}
 
 describe('consistent reads from the cache (KEP-2340)', () => {
   it('serves RV="" from the cache after etcd\'s revision, and falls back to etcd after 3s of lag', async () => {
@@ -75,7 +54,7 @@ describe('consistent reads from the cache (KEP-2340)', () => {
 
   it('streams a watch-list: initial ADDED events, the initial-events-end bookmark, then live events', async () => {
     const { req, res } = await openWatch('/api/v1/namespaces/default/configmaps?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true');
-    const p = readLines(res, 6);
+    const p = readWatchLines(res, 6);
     // The end bookmark goes out on the next bookmark tick (≈1s) once the cache RV reached the
     // requested one; write the live event after it.
     await new Promise((r) => setTimeout(r, 1600));
@@ -94,7 +73,7 @@ describe('profiles', () => {
     h.setProfile('1.27');
     try {
       const { req, res } = await openWatch('/api/v1/namespaces/default/configmaps?watch=1');
-      const p = readLines(res, 5);
+      const p = readWatchLines(res, 5);
       await new Promise((r) => setTimeout(r, 200));
       expect(h.server.storageWatchers.liveWatchers().map((w) => w.resource)).toContain('configmaps');
       const lines = await p;
@@ -137,7 +116,7 @@ describe('watch from a revision older than the window', () => {
     const info = h.backend.cachers.get('configmaps')!.info();
     expect(info.oldestResourceVersion).toBeGreaterThan(3);
     const { req, res } = await openWatch('/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=2');
-    const lines = await readLines(res, 1);
+    const lines = await readWatchLines(res, 1);
     req.destroy();
     expect(res.statusCode).toBe(200);
     expect(lines[0]).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: expect.stringMatching(/^too old resource version: 2 \(\d+\)$/) } });

@@ -2,7 +2,7 @@
 // the routing decision recorded for each request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request as httpsRequest } from 'node:https';
-import { startTestApiServer, type TestApiServer } from './testing.js';
+import { readWatchLines, startTestApiServer, type TestApiServer } from './testing.js';
 
 let h: TestApiServer;
 
@@ -34,24 +34,12 @@ function watchLines(path: string, count: number, timeoutMs = 8000): Promise<{ st
   return new Promise((resolve, reject) => {
     const url = new URL(path, h.server.url);
     const lines: any[] = [];
-    let buf = '';
     const req = httpsRequest(url, { headers: { Authorization: `Bearer ${h.server.token}` }, ca: h.server.caPem }, (res) => {
-      const finish = () => {
-        clearTimeout(t);
+      void readWatchLines(res, count, timeoutMs).then((got) => {
+        lines.push(...got);
         req.destroy();
         resolve({ status: res.statusCode ?? 0, headers: res.headers, lines });
-      };
-      const t = setTimeout(finish, timeoutMs);
-      res.on('data', (c: Buffer) => {
-        buf += c.toString();
-        let i;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          lines.push(JSON.parse(buf.slice(0, i)));
-          buf = buf.slice(i + 1);
-          if (lines.length >= count) finish();
-        }
       });
-      res.on('end', finish);
     });
     req.on('error', (e) => (lines.length ? undefined : reject(e)));
     req.end();

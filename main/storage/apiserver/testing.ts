@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { startEtcd, type EtcdProcess, type EtcdProcessOptions } from '../etcd/process.js';
 import { EtcdSource } from '../etcd/source.js';
 import { EtcdStore } from '../etcd/store.js';
@@ -237,4 +237,28 @@ export async function until(cond: () => boolean | Promise<boolean>, ms: number, 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Reads a watch response's JSON lines until `n` arrived, the stream ended, or `timeoutMs` passed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function readWatchLines(res: IncomingMessage, n: number, timeoutMs = 8000): Promise<any[]> {
+  return new Promise((resolve) => {
+    const lines: unknown[] = [];
+    let buf = '';
+    const done = () => {
+      clearTimeout(t);
+      resolve(lines);
+    };
+    const t = setTimeout(done, timeoutMs);
+    res.on('data', (c: Buffer) => {
+      buf += c.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        lines.push(JSON.parse(buf.slice(0, i)));
+        buf = buf.slice(i + 1);
+        if (lines.length >= n) done();
+      }
+    });
+    res.on('end', done);
+  });
 }
