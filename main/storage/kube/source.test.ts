@@ -2,16 +2,15 @@
 // real etcd: every auth method, list+watch convergence under kubectl writes, relist after a 410,
 // RBAC refusals, clear connection failures, the forwarding store, /metrics, and the same etcd
 // read back in etcd mode.
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../object.js';
 import type { SourceEvent, SourceWatchEnd } from '../source.js';
 import { StatusError } from '../errors.js';
 import { EtcdSource } from '../etcd/source.js';
+import { EtcdClient, credentialsFor, parseEndpoint } from '../etcd/client.js';
 import { freePort } from '../etcd/process.js';
 import { KubeSource } from './source.js';
 import { KubeStore } from './store.js';
@@ -20,7 +19,6 @@ import { scrapeStorageMetrics } from './metrics.js';
 import { resetLoginShellPathCache } from './shell-path.js';
 import { CONTEXTS, KUBE_APISERVER_MISSING_MESSAGE, findKubeApiserver, startTestApiserver, type TestApiserver } from './testing/apiserver.js';
 
-const run = promisify(execFile);
 const bin = findKubeApiserver();
 if (!bin) console.warn(`\n!!! kube mode integration tests SKIPPED: ${KUBE_APISERVER_MISSING_MESSAGE}\n`);
 const d = bin ? describe : describe.skip;
@@ -190,11 +188,16 @@ d('KubeSource against a real kube-apiserver', () => {
     expect(first.items.map((o) => o.object.metadata.name)).toEqual(['pt-0', 'pt-1', 'pt-2']);
     await api.kubectl(['label', 'podtemplate', 'pt-0', '-n', 'ws', 'x=1']);
     await api.kubectl(['label', 'podtemplate', 'pt-1', '-n', 'ws', 'x=1']);
-    const status = JSON.parse((await run('etcdctl', ['--endpoints', api.etcd.endpoint, 'endpoint', 'status', '-w', 'json'])).stdout) as {
-      Status: { header: { revision: number } };
-    }[];
-    const rev = status[0]!.Status.header.revision;
-    await run('etcdctl', ['--endpoints', api.etcd.endpoint, 'compact', String(rev)]);
+    // The project's own etcd client, not etcdctl: Debian's etcd-server package does not ship it.
+    const ep = parseEndpoint(api.etcd.endpoint, false);
+    const etcd = new EtcdClient(ep, credentialsFor({ endpoints: [api.etcd.endpoint] }, ep));
+    let rev: number;
+    try {
+      rev = Number((await etcd.status(5_000)).header.revision);
+      await etcd.compact(rev);
+    } finally {
+      etcd.close();
+    }
 
     let ended: SourceWatchEnd | undefined;
     let reconnects = 0;
