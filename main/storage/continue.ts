@@ -19,6 +19,8 @@
 // at the latest revision", emitted when the original revision was compacted
 // (etcd3 store, "inconsistent continue"). rv == 0 is rejected.
 
+import { goJSONSyntaxError } from './go_json_scanner.js';
+
 export const continueTokenAPIVersion = 'meta.k8s.io/v1';
 
 /** The errors of DecodeContinue; `message` is upstream's text. */
@@ -78,8 +80,7 @@ export function encodeContinue(rv: number, start: string): string {
  */
 export function decodeContinue(token: string, keyPrefix = ''): DecodedContinue {
   const bytes = decodeRawURLBase64(token);
-  const text = bytes.toString('utf8');
-  const parsed = parseToken(text);
+  const parsed = parseToken(bytes);
   if (parsed.v !== continueTokenAPIVersion) {
     throw new ContinueTokenError(`${errUnrecognizedEncodedVersion} ${parsed.v}`);
   }
@@ -123,13 +124,11 @@ interface RawToken {
 }
 
 /** json.Unmarshal into continueToken{v string, rv int64, start string}, with Go's messages. */
-function parseToken(text: string): RawToken {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ContinueTokenError(`${errGenericInvalidKey}: ${goJSONSyntaxError(text)}`);
-  }
+function parseToken(bytes: Buffer): RawToken {
+  // Go checks the syntax on the bytes first (checkValid), so its message names the first bad byte.
+  const syntax = goJSONSyntaxError(bytes);
+  if (syntax !== undefined) throw new ContinueTokenError(`${errGenericInvalidKey}: ${syntax}`);
+  const value: unknown = JSON.parse(bytes.toString('utf8'));
   const out: RawToken = { v: '', rv: 0, start: '' };
   if (value === null) return out; // Go: unmarshalling null into a struct is a no-op
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -173,24 +172,6 @@ function goJSONKind(x: unknown): string {
   if (typeof x === 'object') return 'object';
   if (typeof x === 'boolean') return 'bool';
   return typeof x; // 'string' | 'number'
-}
-
-/** Go's most common json syntax errors; exact for empty/truncated input and a bad first byte. */
-function goJSONSyntaxError(text: string): string {
-  const trimmed = text.replace(/^[ \t\r\n]+/, '');
-  if (trimmed.length === 0) return 'unexpected end of JSON input';
-  const first = trimmed[0]!;
-  if (!'{["-0123456789tfn'.includes(first)) {
-    return `invalid character ${goQuoteRune(first)} looking for beginning of value`;
-  }
-  return 'unexpected end of JSON input';
-}
-
-function goQuoteRune(c: string): string {
-  if (c === "'") return `'\\''`;
-  const code = c.codePointAt(0)!;
-  if (code < 0x20) return `'\\x${code.toString(16).padStart(2, '0')}'`;
-  return `'${c}'`;
 }
 
 /** encoding/json string escaping: like JSON.stringify plus Go's HTML-safe escapes. */
