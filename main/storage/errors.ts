@@ -167,7 +167,8 @@ export function newInvalid(
   const msg = causes.length === 1 ? text : `[${text}]`;
   const qualifiedKind = group ? `${kind}.${group}` : kind;
   const details: StatusDetails = {
-    name,
+    // Go omits an empty name (omitempty): ListOptions errors carry none.
+    ...(name ? { name } : {}),
     kind,
     causes: causes.map((c) => ({ reason: c.type ?? 'FieldValueForbidden', message: c.message, field: c.field })),
   };

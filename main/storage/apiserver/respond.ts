@@ -39,8 +39,9 @@ export function writeStatus(res: ServerResponse, err: StatusError | Status): voi
 export function successStatus(details?: Status['details']): Status {
   const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', message: '', code: 200 };
   if (details) s.details = details;
-  // kube omits an empty message on Success.
+  // kube omits an empty message on Success, and the code too: it is 0 there (omitempty).
   delete (s as Partial<Status>).message;
+  delete (s as Partial<Status>).code;
   return s;
 }
 
