@@ -4,7 +4,7 @@
 // writer pulls from only when its socket can take more. A slow client therefore fills result,
 // then input, and the dispatcher's blocking offer times out and closes it.
 import type { KubeObject } from '../object.js';
-import type { Status } from '../errors.js';
+import { isStatusError, type Status, type StatusError } from '../errors.js';
 import type { CloseReason, WatcherInfo } from '../../../shared/model.js';
 import type { CacheWatcherHandle, Selector, WatchEvent } from './types.js';
 import type { Clock } from './clock.js';
@@ -12,6 +12,8 @@ import type { StoreElement } from './store.js';
 import { stampObject } from './watch_cache.js';
 import type { WatchCacheEvent } from './watch_cache_history.js';
 import type { CapacityRule } from './chan_size.js';
+import type { WatchCacheInterval } from './watch_cache_interval.js';
+import { BoundedQueue } from '../../util/queue.js';
 
 /** defaultBookmarkFrequency in cacher.go. */
 export const defaultBookmarkFrequencyMs = 60_000;
@@ -45,33 +47,6 @@ export interface CacheWatcherConfig {
   onInitEvents?: (n: number) => void;
 }
 
-/** A small FIFO with O(1) shift. */
-class Fifo<T> {
-  private a: T[] = [];
-  private h = 0;
-  get length(): number {
-    return this.a.length - this.h;
-  }
-  push(v: T): void {
-    this.a.push(v);
-  }
-  shift(): T | undefined {
-    if (this.h >= this.a.length) return undefined;
-    const v = this.a[this.h]!;
-    (this.a as (T | undefined)[])[this.h] = undefined;
-    this.h++;
-    if (this.h > 64 && this.h * 2 > this.a.length) {
-      this.a = this.a.slice(this.h);
-      this.h = 0;
-    }
-    return v;
-  }
-  clear(): void {
-    this.a = [];
-    this.h = 0;
-  }
-}
-
 interface ResultItem {
   event: WatchEvent;
   rv: number;
@@ -79,11 +54,10 @@ interface ResultItem {
 
 export class CacheWatcher implements CacheWatcherHandle {
   readonly id: number;
-  private readonly input = new Fifo<WatchCacheEvent>();
-  private readonly result = new Fifo<ResultItem>();
-  private init: WatchCacheEvent[] = [];
-  private initIdx = 0;
-  private initTotal = 0;
+  private readonly input: BoundedQueue<WatchCacheEvent>;
+  private readonly result: BoundedQueue<ResultItem>;
+  /** The replay still owed before anything from input (processInterval). */
+  private init?: WatchCacheInterval;
   /** Events with RV ≤ this are not sent (upstream's resourceVersion in process()). */
   private resourceVersion = 0;
   private state: 'initializing' | 'live' | 'closed' = 'initializing';
@@ -104,6 +78,8 @@ export class CacheWatcher implements CacheWatcherHandle {
 
   constructor(readonly cfg: CacheWatcherConfig) {
     this.id = cfg.id;
+    this.input = new BoundedQueue(cfg.capacity);
+    this.result = new BoundedQueue(cfg.capacity);
     this.createdAt = cfg.clock.now();
     this.bookmarkAfterRvSent = cfg.bookmarkAfterResourceVersion === undefined;
     if (cfg.allowWatchBookmarks) this.nextBookmarkAt = this.nextBookmarkTime(this.createdAt);
@@ -126,14 +102,16 @@ export class CacheWatcher implements CacheWatcherHandle {
   }
 
   /**
-   * Starts processing: `initEvents` go straight to the result buffer (blocking on the client,
-   * not subject to the dispatch budget) before anything from input, as processInterval does.
+   * Starts processing: the interval's events go straight to the result buffer (blocking on the
+   * client, not subject to the dispatch budget) before anything from input, as processInterval
+   * does.
    */
-  start(initEvents: WatchCacheEvent[], resourceVersion: number): void {
-    if (this.state === 'closed') return;
-    this.init = initEvents;
-    this.initIdx = 0;
-    this.initTotal = initEvents.length;
+  start(interval: WatchCacheInterval, resourceVersion: number): void {
+    if (this.state === 'closed') {
+      interval.release();
+      return;
+    }
+    this.init = interval;
     this.resourceVersion = resourceVersion;
     this.started = true;
     this.pump();
@@ -187,22 +165,21 @@ export class CacheWatcher implements CacheWatcherHandle {
   /** Moves init events, then input events, into result while it has room (process()). */
   private pump(): void {
     if (!this.started || this.state === 'closed') return;
-    const cap = this.cfg.capacity;
     let freedInput = false;
-    while (this.result.length < cap) {
-      if (this.initIdx < this.init.length) {
-        const ev = this.init[this.initIdx]!;
-        (this.init as (WatchCacheEvent | undefined)[])[this.initIdx] = undefined;
-        this.initIdx++;
-        const we = this.convert(ev);
-        if (we) this.result.push({ event: we, rv: ev.resourceVersion });
-        if (ev.resourceVersion > this.resourceVersion) this.resourceVersion = ev.resourceVersion;
-        continue;
-      }
-      if (this.state === 'initializing') {
+    while (!this.result.full) {
+      if (this.init) {
+        const ev = this.init.next();
+        if (ev) {
+          const we = this.convert(ev);
+          if (we) this.result.push({ event: we, rv: ev.resourceVersion });
+          if (ev.resourceVersion > this.resourceVersion) this.resourceVersion = ev.resourceVersion;
+          continue;
+        }
+        const { total } = this.init;
+        this.init.release();
+        this.init = undefined;
         this.state = 'live';
-        this.init = [];
-        this.cfg.onInitEvents?.(this.initTotal);
+        this.cfg.onInitEvents?.(total);
       }
       const ev = this.input.shift();
       if (!ev) break;
@@ -229,8 +206,7 @@ export class CacheWatcher implements CacheWatcherHandle {
   /** Non-blocking send into input; false when input is full. A closed watcher accepts and drops. */
   nonblockingAdd(ev: WatchCacheEvent): boolean {
     if (this.state === 'closed') return true;
-    if (this.input.length >= this.cfg.capacity) return false;
-    this.input.push(ev);
+    if (!this.input.push(ev)) return false;
     this.pump();
     return true;
   }
@@ -245,6 +221,19 @@ export class CacheWatcher implements CacheWatcherHandle {
       if (timer.fired) return false;
       const room = new Promise<void>((r) => this.roomWaiters.push(r));
       await Promise.race([room, timer.promise]);
+    }
+  }
+
+  /**
+   * A watch that could not start (a watch-list whose wait for its RV ended in 504, or a 410 once
+   * it could start): one ERROR event carrying the status, then close.
+   */
+  failWith(e: unknown): void {
+    if (isStatusError(e)) {
+      const se = e as StatusError;
+      this.fail(se.toStatus(), se.code === 504 ? 'tooLargeResourceVersion' : se.code === 410 ? 'tooOldResourceVersion' : 'error');
+    } else {
+      this.close('error', e instanceof Error ? e.message : String(e));
     }
   }
 
@@ -304,7 +293,8 @@ export class CacheWatcher implements CacheWatcherHandle {
     this.closeMessage = message;
     this.closedInputLen = this.input.length;
     this.input.clear();
-    this.init = [];
+    this.init?.release();
+    this.init = undefined;
     this.nextBookmarkAt = undefined;
     const w = this.roomWaiters;
     this.roomWaiters = [];

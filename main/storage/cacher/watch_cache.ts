@@ -8,6 +8,7 @@ import { objectFields } from '../selectors/object_fields.js';
 import type { Clock } from './clock.js';
 import { WatchCacheStore, lowerBound, type StoreElement } from './store.js';
 import { WatchCacheHistory, defaultEventsHistoryWindowMs, type ResizeKind, type WatchCacheEvent } from './watch_cache_history.js';
+import { emptyInterval, intervalFromHistory, intervalFromStore, type WatchCacheInterval } from './watch_cache_interval.js';
 
 /** blockTimeout in watch_cache.go. */
 export const blockTimeoutMs = 3000;
@@ -32,6 +33,13 @@ export function stampObject(obj: KubeObject, rv: number): KubeObject {
   const s = String(rv);
   if (obj.metadata?.resourceVersion === s) return obj;
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: s } };
+}
+
+/** What a watch covers: one key, a key prefix (namespace or all), and/or a trigger index value. */
+export interface WatchScope {
+  keyPrefix?: string;
+  key?: string;
+  indexValue?: string;
 }
 
 /** An ordered view of the store at one RV: sorted keys and a lookup. */
@@ -185,35 +193,41 @@ export class WatchCache {
   }
 
   /**
-   * getAllEventsSince: events a watch from `rv` must replay. rv 0 = the initial state (every
-   * object as ADDED, key order, stamped with the cache RV so later duplicates are filtered).
+   * getAllEventsSince: the interval a watch must replay before its live events, and the RV it
+   * resumes after. With initial events: the state (every object in scope as ADDED, key order,
+   * stamped with the cache RV so later duplicates are filtered). Otherwise the history after
+   * `rv`; RV 0 without initial events starts at the cache RV, and a future RV replays nothing
+   * and waits for its events.
    */
-  getAllEventsSince(rv: number, scope?: { keyPrefix?: string; key?: string; indexValue?: string }): { events: WatchCacheEvent[]; resourceVersion: number } {
+  getAllEventsSince(rv: number, initialEvents: boolean, scope?: WatchScope): { interval: WatchCacheInterval; resourceVersion: number } {
     if (!this.initialized && this.history.length === 0) throw newInternalError("watch cache isn't correctly initialized");
-    if (rv === 0) return { events: this.initialStateEvents(scope), resourceVersion: this.resourceVersion };
+    if (initialEvents) return { interval: intervalFromStore(this.initialStateElements(scope), this.resourceVersion, this.cfg.clock.now()), resourceVersion: this.resourceVersion };
+    if (rv === 0) return { interval: emptyInterval, resourceVersion: this.resourceVersion };
+    if (rv > this.resourceVersion) return { interval: emptyInterval, resourceVersion: rv };
     const oldest = this.oldestResourceVersion();
     if (rv < oldest - 1) throw newResourceExpired(`too old resource version: ${rv} (${oldest - 1})`);
-    return { events: this.history.since(rv), resourceVersion: rv };
+    return { interval: intervalFromHistory(this.history, this.history.firstAfter(rv), this.history.endIndex), resourceVersion: rv };
   }
 
-  private initialStateEvents(scope?: { keyPrefix?: string; key?: string; indexValue?: string }): WatchCacheEvent[] {
-    const rv = this.resourceVersion;
-    const now = this.cfg.clock.now();
-    const mk = (e: StoreElement): WatchCacheEvent => ({ type: 'ADDED', key: e.key, resourceVersion: rv, recordTime: now, cur: e });
+  /** The store's elements in the watch's scope, in key order (references, not copies). */
+  private initialStateElements(scope?: WatchScope): StoreElement[] {
+    const store = this.store;
     if (scope?.key !== undefined) {
-      const e = this.store.get(scope.key);
-      return e ? [mk(e)] : [];
+      const e = store.get(scope.key);
+      return e ? [e] : [];
     }
-    if (scope?.indexValue !== undefined) {
-      return this.store.indexKeys(scope.indexValue).map((k) => mk(this.store.get(k)!)).filter((e) => !scope.keyPrefix || e.key.startsWith(scope.keyPrefix));
-    }
-    const keys = this.store.sortedKeys();
     const prefix = scope?.keyPrefix ?? '';
-    const out: WatchCacheEvent[] = [];
+    if (scope?.indexValue !== undefined) {
+      const out: StoreElement[] = [];
+      for (const k of store.indexKeys(scope.indexValue)) if (!prefix || k.startsWith(prefix)) out.push(store.get(k)!);
+      return out;
+    }
+    const keys = store.sortedKeys();
+    const out: StoreElement[] = [];
     for (let i = prefix ? lowerBound(keys, prefix) : 0; i < keys.length; i++) {
       const k = keys[i]!;
       if (prefix && !k.startsWith(prefix)) break;
-      out.push(mk(this.store.get(k)!));
+      out.push(store.get(k)!);
     }
     return out;
   }
@@ -222,6 +236,18 @@ export class WatchCache {
   currentView(): StoreView {
     const store = this.store;
     return { resourceVersion: this.resourceVersion, keys: store.sortedKeys(), get: (k) => store.get(k) };
+  }
+
+  /**
+   * The keys a list walks, from `start` (upstream listLatestRV): the trigger index's bucket for a
+   * read of the live store that pins the trigger field and does not continue a previous page;
+   * otherwise the view's keys from the prefix, or after the key a continue token names.
+   */
+  listKeys(view: StoreView, prefix: string, continueAfter: string | undefined, indexValue: string | undefined): { keys: readonly string[]; start: number; indexed: boolean } {
+    if (indexValue !== undefined && continueAfter === undefined && view.keys === this.store.sortedKeys()) {
+      return { keys: this.store.indexKeys(indexValue).filter((k) => k.startsWith(prefix)), start: 0, indexed: true };
+    }
+    return { keys: view.keys, start: lowerBound(view.keys, continueAfter ?? prefix, continueAfter !== undefined), indexed: false };
   }
 
   /**

@@ -46,6 +46,12 @@ export function upperBoundCapacityFor(windowMs: number): number {
 
 export type ResizeKind = 'grow' | 'shrink';
 
+/** Someone reading history in place (an interval), told before events it may still need go. */
+export interface HistoryReader {
+  /** Every event below absolute index `upTo` is about to leave the window. */
+  evicting(upTo: number): void;
+}
+
 export class WatchCacheHistory {
   private buf: (WatchCacheEvent | undefined)[];
   capacity: number;
@@ -57,6 +63,7 @@ export class WatchCacheHistory {
   /** RV of the newest event dropped since the last Replace (0 if none). */
   lastRemovedResourceVersion = 0;
   readonly upperBound: number;
+  private readonly readers = new Set<HistoryReader>();
 
   constructor(
     readonly windowMs = defaultEventsHistoryWindowMs,
@@ -94,6 +101,7 @@ export class WatchCacheHistory {
     if (capacity < this.capacity) {
       // Shrinking keeps the newest `capacity` events.
       const newStart = this.endIndex - capacity;
+      this.beforeEvict(newStart);
       for (let i = this.startIndex; i < newStart; i++) this.noteRemoved(this.at(i));
       this.startIndex = Math.max(this.startIndex, newStart);
     }
@@ -130,6 +138,7 @@ export class WatchCacheHistory {
   add(e: WatchCacheEvent): void {
     this.resizeOnFull(e.recordTime);
     if (this.isFull()) {
+      this.beforeEvict(this.startIndex + 1);
       this.noteRemoved(this.at(this.startIndex));
       this.buf[this.startIndex % this.capacity] = undefined;
       this.startIndex++;
@@ -140,10 +149,24 @@ export class WatchCacheHistory {
 
   /** Replace: history restarts empty; indexes never go back, so old positions stay invalid. */
   reset(): void {
+    this.beforeEvict(this.endIndex);
     this.buf.fill(undefined);
     this.startIndex = this.endIndex;
     this.removedEventSinceRelist = false;
     this.lastRemovedResourceVersion = 0;
+  }
+
+  attach(r: HistoryReader): void {
+    this.readers.add(r);
+  }
+
+  detach(r: HistoryReader): void {
+    this.readers.delete(r);
+  }
+
+  private beforeEvict(upTo: number): void {
+    if (this.readers.size === 0) return;
+    for (const r of [...this.readers]) r.evicting(upTo);
   }
 
   /** Absolute index of the first event with RV > rv. */
