@@ -2,7 +2,7 @@
 // (caches, thousands of watchers with varied buffer fill, a freshness series, decisions) so the
 // views can be exercised and screenshotted without the storage layer. It implements no Kubernetes
 // behaviour; nothing here may be used to claim anything about routing or caching.
-import type { ConnectionState, Decision, FreshnessPoint, Snapshot, WatcherInfo, CacheInfo } from '../shared/model.js';
+import type { ConnectionState, Decision, FreshnessPoint, ReplayStatus, Snapshot, WatcherInfo, CacheInfo } from '../shared/model.js';
 import type {
   ConnectRequest,
   ConsoleEvent,
@@ -10,6 +10,8 @@ import type {
   ConsoleResult,
   KubeContextList,
   ProfileList,
+  RecordRequest,
+  RecordResult,
   WatchscopeService,
   WhatIfResult,
   WorkloadSettings,
@@ -181,6 +183,15 @@ export class FakeWatchscopeService implements WatchscopeService {
         };
       }),
     };
+  }
+
+  async setRecording(req: RecordRequest): Promise<RecordResult> {
+    this.calls.push({ method: 'setRecording', arg: req });
+    return {};
+  }
+
+  async replayControl(): Promise<ReplayStatus> {
+    throw new Error('This is a live session: replay controls work in a replay (watchscope replay FILE).');
   }
 
   async getDecisions(req: { since: number; max?: number }) {

@@ -21,6 +21,28 @@ describe('parseArgs', () => {
     });
   });
 
+  it('parses --record and its settings; refuses them without --record', () => {
+    expect(parseArgs(['demo', '--record', 'r.wsrec.gz', '--record-values', '--record-limit', '200M', '--record-on-limit', 'stop'])).toMatchObject({
+      cmd: 'demo',
+      record: { file: 'r.wsrec.gz', values: true, maxBytes: 200 * 2 ** 20, onLimit: 'stop' },
+    });
+    expect(parseArgs(['serve', '--etcd', 'http://127.0.0.1:2379', '--record', 'x.gz'])).toMatchObject({ record: { file: 'x.gz', values: false } });
+    expect(parseArgs(['demo', '--record', 'x', '--record-on-limit', 'drop-oldest'])).toMatchObject({ record: { onLimit: 'dropOldest' } });
+    expect(() => parseArgs(['demo', '--record-values'])).toThrow(/need --record FILE/);
+    expect(() => parseArgs(['demo', '--record', 'x', '--record-limit', '10K'])).toThrow(/at least 1M/);
+    expect(() => parseArgs(['demo', '--record', 'x', '--record-limit', 'lots'])).toThrow(/wants a size such as 200M/);
+    expect(() => parseArgs(['demo', '--record', 'x', '--record-on-limit', 'wrap'])).toThrow(/drop-oldest or stop/);
+  });
+
+  it('parses replay FILE, with --compare needing a profile', () => {
+    expect(parseArgs(['replay', 'r.wsrec.gz', '--web'])).toMatchObject({ cmd: 'replay', file: 'r.wsrec.gz', web: true, compare: false });
+    expect(parseArgs(['replay', 'r.wsrec.gz', '--profile', '1.27', '--compare', '--json'])).toMatchObject({ cmd: 'replay', profile: '1.27', compare: true, json: true });
+    expect(() => parseArgs(['replay'])).toThrow(/needs the recording FILE/);
+    expect(() => parseArgs(['replay', 'a', 'b'])).toThrow(/unexpected argument "b"/);
+    expect(() => parseArgs(['replay', 'a', '--compare'])).toThrow(/--compare needs --profile/);
+    expect(() => parseArgs(['replay', 'a', '--profile', '1.27'])).toThrow(/go with --compare/);
+  });
+
   it('parses serve in kube mode', () => {
     expect(parseArgs(['serve', '--kubeconfig', 'k', '--context', 'prod', '--allow-writes'])).toMatchObject({
       mode: 'kube',

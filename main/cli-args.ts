@@ -10,6 +10,8 @@ export interface CommonFlags {
   insecureHttp: boolean;
   ui: boolean;
   uiPort: number;
+  /** --record FILE and its settings. */
+  record?: { file: string; values: boolean; maxBytes?: number; onLimit?: 'dropOldest' | 'stop' };
 }
 
 export type Command =
@@ -26,6 +28,7 @@ export type Command =
       informers?: number;
       etcdBin?: string;
     } & CommonFlags)
+  | { cmd: 'replay'; file: string; web: boolean; uiPort: number; profile?: string; gates: Record<string, boolean>; compare: boolean; json: boolean }
   | { cmd: 'contexts'; kubeconfig?: string }
   | { cmd: 'scenarios' };
 
@@ -47,9 +50,13 @@ const common: FlagSpec[] = [
   { name: 'token', arg: 'TOKEN', help: 'bearer token the endpoint requires (default: generated)' },
   { name: 'insecure-http', help: 'serve the endpoint over plain HTTP instead of HTTPS with a generated CA' },
   { name: 'ui-port', arg: 'PORT', help: 'port of the web UI listener (default: a free port)' },
+  { name: 'record', arg: 'FILE', help: 'record the session to FILE (gzip\'d JSON lines; see `watchscope replay`)' },
+  { name: 'record-values', help: 'also record objects\' values (Secret data is redacted even then)' },
+  { name: 'record-limit', arg: 'SIZE', help: 'size limit of the recording, e.g. 200M or 2G (default 512M)' },
+  { name: 'record-on-limit', arg: 'drop-oldest|stop', help: 'at the limit: drop the oldest segment (default) or stop recording' },
 ];
 
-const commands: Record<string, { summary: string; usage: string; flags: FlagSpec[] }> = {
+const commands: Record<string, { summary: string; usage: string; flags: FlagSpec[]; positional?: string }> = {
   demo: {
     summary: 'start a real etcd, the endpoint, a realistic workload and the UI (the built-in demo)',
     usage: 'watchscope demo [--web] [--scenario NAME] [flags]',
@@ -80,6 +87,19 @@ const commands: Record<string, { summary: string; usage: string; flags: FlagSpec
       { name: 'allow-writes', help: 'kube mode: forward writes to the cluster (refused otherwise)' },
       { name: 'ui', help: 'also serve the web UI on loopback and print its `ui:` line' },
       ...common,
+    ],
+  },
+  replay: {
+    summary: 'open a recording in the UI with a timeline, or re-run it under another profile',
+    usage: 'watchscope replay FILE [--web] [--profile VERSION --compare [--json]]',
+    positional: 'FILE',
+    flags: [
+      { name: 'web', help: 'serve the UI to a browser (prints its `ui:` line); without it, the desktop window where there is one' },
+      { name: 'ui-port', arg: 'PORT', help: 'port of the web UI listener (default: a free port)' },
+      { name: 'profile', arg: 'VERSION', help: 'with --compare: the profile to re-run the recording under' },
+      { name: 'gate', arg: 'Name=bool', help: 'with --compare: override a feature gate of that profile (repeatable)', repeat: true },
+      { name: 'compare', help: 'feed the recorded events and requests through a fresh cacher and router, and print what changes' },
+      { name: 'json', help: 'with --compare: print the comparison as JSON' },
     ],
   },
   contexts: {
@@ -127,6 +147,16 @@ function parseCount(name: string, v: string): number {
   return n;
 }
 
+/** "512M", "2G", "1048576" → bytes (at least 1 MiB). */
+function parseSize(name: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]i?B?)?$/i.exec(v.trim());
+  if (!m) throw new UsageError(`--${name} wants a size such as 200M or 2G, got "${v}"`);
+  const unit = (m[2] ?? '').toUpperCase()[0];
+  const n = Math.floor(Number(m[1]) * (unit === 'K' ? 2 ** 10 : unit === 'M' ? 2 ** 20 : unit === 'G' ? 2 ** 30 : 1));
+  if (n < 2 ** 20) throw new UsageError(`--${name} must be at least 1M, got "${v}"`);
+  return n;
+}
+
 export function parseArgs(argv: string[]): Command {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h') return { cmd: 'help' };
@@ -136,9 +166,14 @@ export function parseArgs(argv: string[]): Command {
   if (!spec) throw new UsageError(`unknown command "${cmd}" (commands: ${Object.keys(commands).join(', ')})`);
 
   const values = new Map<string, string[]>();
+  let positional: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
     if (a === '--help' || a === '-h') return { cmd: 'help', topic: cmd };
+    if (!a.startsWith('--') && spec.positional && positional === undefined) {
+      positional = a;
+      continue;
+    }
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}" for ${cmd}`);
     let name = a.slice(2);
     let value: string | undefined;
@@ -184,9 +219,41 @@ export function parseArgs(argv: string[]): Command {
     insecureHttp: has('insecure-http'),
     ui: has('ui'),
     uiPort: one('ui-port') ? parseCount('ui-port', one('ui-port')!) : 0,
+    record: recordFlags(),
   });
+  const recordFlags = (): CommonFlags['record'] => {
+    const file = one('record');
+    if (!file) {
+      if (has('record-values') || has('record-limit') || has('record-on-limit')) throw new UsageError('--record-values/--record-limit/--record-on-limit need --record FILE');
+      return undefined;
+    }
+    const onLimit = one('record-on-limit');
+    if (onLimit !== undefined && onLimit !== 'drop-oldest' && onLimit !== 'stop') throw new UsageError(`--record-on-limit wants drop-oldest or stop, got "${onLimit}"`);
+    const limit = one('record-limit');
+    return {
+      file,
+      values: has('record-values'),
+      ...(limit !== undefined ? { maxBytes: parseSize('record-limit', limit) } : {}),
+      ...(onLimit ? { onLimit: onLimit === 'stop' ? ('stop' as const) : ('dropOldest' as const) } : {}),
+    };
+  };
 
   switch (cmd) {
+    case 'replay': {
+      if (!positional) throw new UsageError('replay needs the recording FILE (watchscope replay FILE)');
+      if ((has('profile') || has('gate') || has('json')) && !has('compare')) throw new UsageError('--profile/--gate/--json go with --compare');
+      if (has('compare') && !has('profile')) throw new UsageError('--compare needs --profile VERSION (the profile to re-run under)');
+      return {
+        cmd,
+        file: positional,
+        web: has('web'),
+        uiPort: one('ui-port') ? parseCount('ui-port', one('ui-port')!) : 0,
+        ...(one('profile') ? { profile: one('profile')! } : {}),
+        gates,
+        compare: has('compare'),
+        json: has('json'),
+      };
+    }
     case 'contexts':
       return { cmd, kubeconfig: one('kubeconfig') };
     case 'scenarios':

@@ -56,8 +56,13 @@ const FLAGS: Record<string, string[]> = {
   serve: [
     'etcd', 'etcd-ca', 'etcd-cert', 'etcd-key', 'etcd-prefix', 'kubeconfig', 'context', 'allow-writes', 'ui',
     'resources', 'profile', 'gate', 'listen', 'write-kubeconfig', 'token', 'insecure-http', 'ui-port',
+    'record', 'record-values', 'record-limit', 'record-on-limit',
   ],
-  demo: ['web', 'no-ui', 'scenario', 'writes', 'kubelets', 'informers', 'etcd-bin', 'resources', 'profile', 'gate', 'listen', 'write-kubeconfig', 'token', 'insecure-http', 'ui-port'],
+  demo: [
+    'web', 'no-ui', 'scenario', 'writes', 'kubelets', 'informers', 'etcd-bin', 'resources', 'profile', 'gate', 'listen', 'write-kubeconfig', 'token', 'insecure-http', 'ui-port',
+    'record', 'record-values', 'record-limit', 'record-on-limit',
+  ],
+  replay: ['web', 'ui-port', 'profile', 'gate', 'compare', 'json'],
   contexts: ['kubeconfig'],
   scenarios: [],
 };

@@ -109,6 +109,15 @@ async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req
   out(`kubeconfig: ${state.kubeconfigPath}`);
   out(`profile: ${session.profileName()}`);
   out(`source: ${state.mode} ${state.target} (${state.sourceVersion}; RequestWatchProgress ${state.supportsRequestWatchProgress ? 'trusted' : 'not trusted'})`);
+  if (cmd.record) {
+    try {
+      const r = await session.startRecording({ ...cmd.record, file: resolve(cmd.record.file) });
+      out(`recording: ${r.file} (limit ${r.maxBytes} bytes, at the limit: ${r.onLimit === 'stop' ? 'stop' : 'drop the oldest segment'}${r.values ? '; with object values' : ''})`);
+    } catch (e) {
+      await session.close();
+      fail(`could not record: ${errText(e)}`);
+    }
+  }
   let ui: WebUi | undefined;
   if (opts.web) {
     const rendererDir = findRendererDir();
@@ -163,6 +172,8 @@ async function main(argv: string[]): Promise<void> {
       for (const s of scenarios) out(`${s.name.padEnd(16)}${s.title}`);
       return;
     }
+    case 'replay':
+      return fail('replay is not part of this build yet', 2);
     case 'contexts': {
       const listContexts = await loadContexts();
       try {

@@ -41,6 +41,8 @@ function setup() {
     whatIf: vi.fn(async () => ({ rows: [] })),
     getDecisions: vi.fn(async () => ({ decisions: [], lastDecisionId: 0 })),
     setWorkload: vi.fn(async () => ({ writesPerSecond: 0, kubelets: 0, informers: 0 })),
+    setRecording: vi.fn(async () => ({})),
+    replayControl: vi.fn(async () => { throw new Error('live'); }),
     onSnapshot: () => () => {},
     onConnection: (fn: (c: ConnectionState) => void) => {
       connectionListeners.add(fn);

@@ -12,6 +12,7 @@ import { startApiServer } from './storage/apiserver/server.js';
 import { BUILTIN_RESOURCES, collectionKey, qualifiedResource, type ResourceInfo } from './storage/resources.js';
 import type { Profile } from './storage/routing/profiles.js';
 import type { Live } from './session.js';
+import type { Source } from './storage/source.js';
 import { scrapeStorageMetrics } from './storage/kube/metrics.js';
 import { ClusterMetricsScraper, CLUSTER_METRICS_INTERVAL_MS } from './telemetry/cluster-metrics.js';
 
@@ -26,6 +27,8 @@ export interface KubeLiveOptions {
   token?: string;
   tls?: boolean;
   port?: number;
+  /** Wraps what the cachers read (a recording's tap sees what they ingest). */
+  wrapSource?: (s: Source) => Source;
   /** Period of the /metrics scrape (default CLUSTER_METRICS_INTERVAL_MS). */
   metricsIntervalMs?: number;
 }
@@ -110,7 +113,7 @@ export async function openKubeLive(o: KubeLiveOptions): Promise<Live> {
       source.register(d, collectionKey(r));
     }
     const backend = createEtcdBackend({
-      source,
+      source: o.wrapSource ? o.wrapSource(source) : source,
       resources,
       // Back off on repeated failures (expired credentials must not run an exec plugin every second).
       cacherConfig: { log: () => undefined, relistDelayMs: (n) => Math.min(30_000, 1000 * 2 ** (n - 1)) },

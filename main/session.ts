@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { ConnectionState, Snapshot } from '../shared/model.js';
+import type { ConnectionState, ReplayStatus, Snapshot } from '../shared/model.js';
 import type {
   ConnectRequest,
   ConsoleEvent,
@@ -16,6 +16,8 @@ import type {
   GetDecisionsRequest,
   KubeContextList,
   ProfileList,
+  RecordRequest,
+  RecordResult,
   SetProfileRequest,
   StopWatchRequest,
   WatchscopeService,
@@ -48,6 +50,9 @@ import { openEtcdStack, type EtcdStack } from './stack.js';
 import { openKubeLive } from './kube-live.js';
 import { listContexts as readContexts, kubeconfigFiles } from './storage/kube/kubeconfig.js';
 import { groupVersion, qualifiedResource } from './storage/resources.js';
+import { SourceTap } from './recording/tap.js';
+import { SessionRecording, type StartRecording } from './recording/session-recording.js';
+import type { Cacher } from './storage/cacher/cacher.js';
 
 export interface SessionOptions {
   /** Snapshot period (a few per second). */
@@ -57,6 +62,8 @@ export interface SessionOptions {
   demo?: { etcdBin?: string; workload?: Partial<WorkloadOptions> };
   /** kube mode: forward writes to the cluster. */
   allowWrites?: boolean;
+  /** Where the Record button writes recordings (default ~/watchscope-recordings). */
+  recordingsDir?: string;
   log?: (line: string) => void;
 }
 
@@ -125,8 +132,32 @@ export class Session implements WatchscopeService {
   private connectSeq = 0;
   private scenarioRun: Promise<ScenarioResult> | undefined;
   private lastSnapshot: Snapshot | undefined;
+  /** Sees what the cachers ingest, for recordings. */
+  private readonly tap = new SourceTap();
+  private readonly recording: SessionRecording;
 
-  constructor(private readonly opts: SessionOptions = {}) {}
+  constructor(private readonly opts: SessionOptions = {}) {
+    this.recording = new SessionRecording(
+      {
+        live: () => {
+          const live = this.live;
+          if (!live) return undefined;
+          return {
+            mode: live.mode,
+            decisions: live.decisions,
+            resources: () => live.backend.resources().map(qualifiedResource),
+            cachers: () => [...((live.backend as { cachers?: Map<string, Cacher> }).cachers?.values() ?? [])],
+          };
+        },
+        profile: () => this.profile.name,
+        connection: () => this.connection(),
+        lastSnapshot: () => this.lastSnapshot,
+        onSnapshot: (fn) => this.snapshots.on(fn),
+        tap: this.tap,
+      },
+      opts.recordingsDir ? { dir: opts.recordingsDir } : {},
+    );
+  }
 
   get current(): Live | undefined {
     return this.live;
@@ -234,6 +265,7 @@ export class Session implements WatchscopeService {
         profile,
         decisions,
         snapshot,
+        wrapSource: (src) => this.tap.wrap(src),
         allowWrites: this.opts.allowWrites ?? false,
         ...endpoint,
       });
@@ -261,6 +293,7 @@ export class Session implements WatchscopeService {
         profile,
         decisions,
         snapshot,
+        wrapSource: (src) => this.tap.wrap(src),
         ...(endpoint.token ? { token: endpoint.token } : {}),
         ...(endpoint.tls !== undefined ? { tls: endpoint.tls } : {}),
         ...(endpoint.port ? { port: endpoint.port } : {}),
@@ -302,6 +335,7 @@ export class Session implements WatchscopeService {
   }
 
   private async teardown(): Promise<void> {
+    this.recording.stop('disconnected');
     this.telemetry?.stop();
     this.telemetry = undefined;
     for (const stop of this.consoleWatches.values()) stop();
@@ -335,6 +369,8 @@ export class Session implements WatchscopeService {
     });
     let lastState = this.connection().state;
     this.telemetry.start(this.opts.snapshotIntervalMs ?? 250, (s) => {
+      const recording = this.recording.status();
+      if (recording) s.recording = recording;
       this.lastSnapshot = s;
       if (s.connection.state !== lastState) {
         lastState = s.connection.state;
@@ -611,6 +647,28 @@ export class Session implements WatchscopeService {
       connection: this.endpointConnection(replica.server),
       setDelay: (ms) => replica.delayed.setDelay(ms),
     };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Contract: recording
+
+  async setRecording(req: RecordRequest): Promise<RecordResult> {
+    if (req.action === 'stop') {
+      const recording = this.recording.stop('stopped by the user');
+      return recording ? { recording } : {};
+    }
+    const { action: _a, ...opts } = req;
+    void _a;
+    return { recording: await this.recording.start(opts) };
+  }
+
+  /** `--record FILE`: the CLI names the file. */
+  startRecording(opts: StartRecording): ReturnType<SessionRecording['start']> {
+    return this.recording.start(opts);
+  }
+
+  async replayControl(): Promise<ReplayStatus> {
+    throw new Error('This is a live session: replay controls work in a replay (watchscope replay FILE).');
   }
 
   // ------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ export interface EtcdStackOptions {
   port?: number;
   replica?: string;
   snapshot?: () => unknown;
+  /** Wraps what the cachers read (a recording's tap sees what they ingest). */
+  wrapSource?: (s: Source) => Source;
 }
 
 export interface EtcdStack {
@@ -65,7 +67,7 @@ export async function openEtcdStack(o: EtcdStackOptions): Promise<EtcdStack> {
   let backend: EtcdBackend | undefined;
   try {
     backend = createEtcdBackend({
-      source: delayed as Source,
+      source: o.wrapSource ? o.wrapSource(delayed) : delayed,
       resources,
       ...(o.etcdPrefix ? { etcdPrefix: o.etcdPrefix } : {}),
       cacherConfig: { log: () => undefined, ...(o.replica ? { replica: o.replica } : {}) },

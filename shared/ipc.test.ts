@@ -29,6 +29,8 @@ function fakeService(overrides: Partial<WatchscopeService> = {}): WatchscopeServ
     whatIf: vi.fn(async () => ({ rows: [] })),
     getDecisions: vi.fn(async () => ({ decisions: [], lastDecisionId: 0 })),
     setWorkload: vi.fn(async () => ({ writesPerSecond: 1, kubelets: 0, informers: 0 })),
+    setRecording: vi.fn(async () => ({})),
+    replayControl: vi.fn(async () => { throw new Error('live'); }),
     onSnapshot: none,
     onConnection: none,
     onConsoleEvent: none,

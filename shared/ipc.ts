@@ -4,7 +4,7 @@
 // reaches the session. Two transports carry it: Electron IPC (main/ipc.ts + main/preload.ts) and
 // a WebSocket (main/web.ts). Both turn into the same WatchscopeService on the renderer side.
 import { z } from 'zod';
-import { ConnectionState, Decision, ServedBy, Snapshot } from './model.js';
+import { ConnectionState, Decision, RecordingStatus, ReplayStatus, ServedBy, Snapshot } from './model.js';
 
 // ---------------------------------------------------------------------------------------------
 // Limits. Everything that can grow with a request is capped here so that neither side can make
@@ -255,6 +255,39 @@ export const WorkloadState = z.object({
 export type WorkloadState = z.infer<typeof WorkloadState>;
 
 // ---------------------------------------------------------------------------------------------
+// Recording and replay
+
+/** Recordings larger than this are refused as a setting (64 GiB). */
+export const MAX_RECORDING_BYTES = 64 * 2 ** 30;
+
+/**
+ * Start or stop recording the session. The main process picks the file (in its recordings
+ * folder): the renderer never names a path it could make the main process write.
+ */
+export const RecordRequest = z.discriminatedUnion('action', [
+  z.strictObject({
+    action: z.literal('start'),
+    /** Record objects' values (Secret data is redacted even then). */
+    values: z.boolean().optional(),
+    maxBytes: z.number().int().min(1 << 20).max(MAX_RECORDING_BYTES).optional(),
+    /** At the limit: drop the oldest segment, or stop recording. */
+    onLimit: z.enum(['dropOldest', 'stop']).optional(),
+  }),
+  z.strictObject({ action: z.literal('stop') }),
+]);
+export type RecordRequest = z.infer<typeof RecordRequest>;
+export const RecordResult = z.object({ recording: RecordingStatus.optional() });
+export type RecordResult = z.infer<typeof RecordResult>;
+
+/** Replay only: play/pause, speed and a seek to a moment (ms since the epoch, clamped to the recording). */
+export const ReplayControlRequest = z.strictObject({
+  play: z.boolean().optional(),
+  speed: z.number().min(0.1).max(1000).optional(),
+  seek: z.number().nonnegative().optional(),
+});
+export type ReplayControlRequest = z.infer<typeof ReplayControlRequest>;
+
+// ---------------------------------------------------------------------------------------------
 // The channel tables
 
 const NoArgs = z.undefined();
@@ -274,6 +307,8 @@ export const requests = {
   whatIf: { channel: 'watchscope:whatIf', request: ConsoleRequest, response: WhatIfResult },
   getDecisions: { channel: 'watchscope:getDecisions', request: GetDecisionsRequest, response: DecisionPage },
   setWorkload: { channel: 'watchscope:setWorkload', request: WorkloadSettings, response: WorkloadState },
+  setRecording: { channel: 'watchscope:setRecording', request: RecordRequest, response: RecordResult },
+  replayControl: { channel: 'watchscope:replayControl', request: ReplayControlRequest, response: ReplayStatus },
 } as const;
 export type RequestName = keyof typeof requests;
 export const requestNames = Object.keys(requests) as RequestName[];
@@ -316,6 +351,10 @@ export interface WatchscopeService {
   whatIf(req: ConsoleRequestInput): Promise<WhatIfResult>;
   getDecisions(req: GetDecisionsRequest): Promise<DecisionPage>;
   setWorkload(req: WorkloadSettings): Promise<WorkloadState>;
+  /** Start or stop recording the live session (refused in a replay). */
+  setRecording(req: RecordRequest): Promise<RecordResult>;
+  /** Drive a replay's timeline (refused in a live session). */
+  replayControl(req: ReplayControlRequest): Promise<ReplayStatus>;
   onSnapshot(fn: (s: Snapshot) => void): () => void;
   onConnection(fn: (c: ConnectionState) => void): () => void;
   onConsoleEvent(fn: (e: ConsoleEvent) => void): () => void;
@@ -427,6 +466,8 @@ export function createServiceClient(t: ClientTransport): WatchscopeService {
     whatIf: call('whatIf'),
     getDecisions: call('getDecisions'),
     setWorkload: call('setWorkload'),
+    setRecording: call('setRecording'),
+    replayControl: call('replayControl'),
     onSnapshot: sub('snapshot'),
     onConnection: sub('connection'),
     onConsoleEvent: sub('consoleEvent'),

@@ -165,6 +165,42 @@ export const ClusterMetrics = z.object({
 });
 export type ClusterMetrics = z.infer<typeof ClusterMetrics>;
 
+/** A recording in progress (or just ended): the header's indicator. */
+export const RecordingStatus = z.object({
+  file: z.string(),
+  state: z.enum(['recording', 'stopped', 'limitReached', 'failed']),
+  bytes: z.number(),
+  maxBytes: z.number(),
+  onLimit: z.enum(['dropOldest', 'stop']),
+  segments: z.number().int(),
+  droppedSegments: z.number().int(),
+  records: z.number().int(),
+  values: z.boolean(),
+  startedAt: z.number(),
+  message: z.string().optional(),
+});
+export type RecordingStatus = z.infer<typeof RecordingStatus>;
+
+/** Set on every snapshot of a replay: what is replayed and where the timeline stands. */
+export const ReplayStatus = z.object({
+  /** The recording's file name (no directory). */
+  file: z.string(),
+  /** What was recorded, e.g. "demo · etcd 3.4.23" or "kube · prod (https://…)". */
+  of: z.string(),
+  recordedWith: z.string(),
+  start: z.number(),
+  end: z.number(),
+  position: z.number(),
+  playing: z.boolean(),
+  speed: z.number(),
+  /** The recording was cut short (crash, kill -9, truncated copy) and replays up to its last complete record. */
+  cut: z.boolean(),
+  /** Segments dropped at the size limit before the first one kept. */
+  droppedSegments: z.number().int(),
+  valuesRecorded: z.boolean(),
+});
+export type ReplayStatus = z.infer<typeof ReplayStatus>;
+
 export const Snapshot = z.object({
   seq: z.number().int(),
   time: z.number(),
@@ -193,5 +229,9 @@ export const Snapshot = z.object({
     .optional(),
   /** kube mode: the latest scrape of the cluster's /metrics (absent in etcd and demo modes). */
   clusterMetrics: ClusterMetrics.optional(),
+  /** A recording of this session is being written. */
+  recording: RecordingStatus.optional(),
+  /** This snapshot is replayed from a recording, not live. */
+  replay: ReplayStatus.optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fillLevel, formatCount, formatDuration, formatPercent } from './format.js';
+import { fillLevel, formatBytes, formatCount, formatDuration, formatPercent } from './format.js';
 
 describe('format', () => {
   it('counts', () => {
@@ -25,5 +25,15 @@ describe('format', () => {
     expect(fillLevel(70, 100)).toBe('warn');
     expect(fillLevel(10, 10)).toBe('full');
     expect(fillLevel(0, 0)).toBe('ok');
+  });
+});
+
+describe('formatBytes', () => {
+  it('uses binary multiples with one decimal below 10', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(512 * 2 ** 20)).toBe('512 MB');
+    expect(formatBytes(3.4 * 2 ** 30)).toBe('3.4 GB');
+    expect(formatBytes(undefined)).toBe('–');
   });
 });
