@@ -43,7 +43,6 @@ export function attachWatchers(cacher: Cacher, n: number): DrainedWatcher[] {
       resourceVersion: 0,
       resourceVersionText: '0',
       sendInitialEvents: false,
-      sendInitialEventsSet: true,
       allowWatchBookmarks: true,
       deadline: Date.now() + 3600_000,
       userAgent: 'watchscope-bench',

@@ -11,12 +11,12 @@ import type { Selector, WatchEvent } from '../cacher/types.js';
 import type { CloseReason, WatcherInfo } from '../../../shared/model.js';
 import { StatusError, newInternalError, type Status } from '../errors.js';
 import { objectFields } from '../selectors/object_fields.js';
+import { initialEventsAnnotationKey } from '../initial-events.js';
 import type { ResourceInfo } from '../resources.js';
 import { groupVersion } from '../resources.js';
 import type { StorageWatcherRegistry } from './storage-watchers.js';
 
 export const storageWatchBufferSize = 200;
-const initialEventsEndAnnotation = 'k8s.io/initial-events-end';
 
 export interface StorageWatchOptions {
   res: ResourceInfo;
@@ -140,7 +140,7 @@ export class StorageWatch {
 
   private bookmarkObject(rv: number, end: boolean): KubeObject {
     const metadata: KubeObject['metadata'] = { name: '', resourceVersion: String(rv) };
-    if (end) metadata.annotations = { [initialEventsEndAnnotation]: 'true' };
+    if (end) metadata.annotations = { [initialEventsAnnotationKey]: 'true' };
     delete (metadata as { name?: string }).name;
     return { kind: this.o.res.kind, apiVersion: groupVersion(this.o.res), metadata };
   }

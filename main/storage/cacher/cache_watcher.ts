@@ -14,10 +14,10 @@ import type { WatchCacheEvent } from './watch_cache_history.js';
 import type { CapacityRule } from './chan_size.js';
 import type { WatchCacheInterval } from './watch_cache_interval.js';
 import { BoundedQueue } from '../../util/queue.js';
+import { initialEventsAnnotationKey } from '../initial-events.js';
 
 /** defaultBookmarkFrequency in cacher.go. */
 export const defaultBookmarkFrequencyMs = 60_000;
-export const initEventsEndAnnotation = 'k8s.io/initial-events-end';
 
 export interface CacheWatcherConfig {
   id: number;
@@ -117,7 +117,11 @@ export class CacheWatcher implements CacheWatcherHandle {
     this.pump();
   }
 
-  /** Periodic bookmark schedule (nextBookmarkTime in cache_watcher.go). */
+  /**
+   * Periodic bookmark schedule (nextBookmarkTime in cache_watcher.go): every minute, and one
+   * last time 2s before the request's deadline so the client can resume from a fresh RV after
+   * the timeout (KEP-956).
+   */
   nextBookmarkTime(now: number): number | undefined {
     // A watch-list watcher waits for its initial-events-end bookmark: try on every tick.
     if (!this.bookmarkAfterRvSent) return now;
@@ -144,7 +148,7 @@ export class CacheWatcher implements CacheWatcherHandle {
       if (!this.cfg.allowWatchBookmarks || !ev.bookmarkObject) return undefined;
       let obj: KubeObject = ev.bookmarkObject;
       if (!this.bookmarkAfterRvSent) {
-        obj = { ...obj, metadata: { ...obj.metadata, annotations: { [initEventsEndAnnotation]: 'true' } } };
+        obj = { ...obj, metadata: { ...obj.metadata, annotations: { [initialEventsAnnotationKey]: 'true' } } };
         this.bookmarkAfterRvSent = true;
       }
       return { type: 'BOOKMARK', object: obj };
@@ -185,7 +189,8 @@ export class CacheWatcher implements CacheWatcherHandle {
       if (!ev) break;
       freedInput = true;
       // Only events newer than what was sent; a bookmark at exactly that RV once if the
-      // watch-list bookmark is still owed.
+      // watch-list's initial-events-end bookmark is still owed (KEP-3157: its initial state may
+      // end at the very RV the next bookmark carries).
       if (ev.resourceVersion > this.resourceVersion || (ev.type === 'BOOKMARK' && ev.resourceVersion === this.resourceVersion && !this.bookmarkAfterRvSent)) {
         const we = this.convert(ev);
         if (we) this.result.push({ event: we, rv: ev.resourceVersion });

@@ -134,7 +134,6 @@ describe('Cacher against real etcd', () => {
       labelSelector: s.label,
       fieldSelector: s.field,
       resourceVersionText: String(o.resourceVersion),
-      sendInitialEvents: false,
       allowWatchBookmarks: true,
       deadline: Date.now() + 600_000,
       userAgent: `checker/${name}`,
@@ -218,7 +217,7 @@ describe('Cacher against real etcd', () => {
     const node1 = track('node-1', { resourceVersion: rv0 }, { field: 'spec.nodeName=node-1' });
     track('not-app-b', { resourceVersion: rv0 }, { label: 'app!=b' });
     track('legacy-rv0', { resourceVersion: 0, resourceVersionText: '0', allowWatchBookmarks: false });
-    const wl = track('watch-list', { resourceVersion: 0, resourceVersionText: '', sendInitialEvents: true, sendInitialEventsSet: true }, { label: 'app=a' });
+    const wl = track('watch-list', { resourceVersion: 0, resourceVersionText: '', sendInitialEvents: true }, { label: 'app=a' });
     expect(node1.h.info()).toMatchObject({ capacity: 10, capacityRule: 'indexWithTrigger' });
     expect(all.h.info().capacityRule).toBe('indexWithoutTrigger');
     expect(all.h.info().capacity).toBe(Math.min(1000, Math.max(10, Math.ceil(cacher.info().historyCapacity / 75))));

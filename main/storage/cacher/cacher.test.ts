@@ -38,7 +38,6 @@ const wopts = (o: Partial<CacheWatchOptions> = {}): CacheWatchOptions => ({
   fieldSelector: parseFieldSelector(''),
   resourceVersion: 0,
   resourceVersionText: '0',
-  sendInitialEvents: false,
   allowWatchBookmarks: false,
   deadline: 0,
   userAgent: 'test',
@@ -227,7 +226,7 @@ describe('Cacher over a fake source', () => {
     c.start();
     await c.waitReady();
     const deadline = clock.now() + 30_500;
-    const h = c.watch(wopts({ sendInitialEvents: true, sendInitialEventsSet: true, allowWatchBookmarks: true, resourceVersionText: '', deadline }));
+    const h = c.watch(wopts({ sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionText: '', deadline }));
     const plain = c.watch(wopts({ resourceVersion: c.resourceVersion, resourceVersionText: String(c.resourceVersion), allowWatchBookmarks: true, deadline }));
     expect((await drain(h, 10)).map((e) => e.type)).toEqual(['ADDED']);
     clock.advance(1000);
@@ -250,7 +249,7 @@ describe('Cacher over a fake source', () => {
     await flush();
     expect(await drain(plain, 10)).toHaveLength(0);
     // Without allowWatchBookmarks, a watch-list gets no end bookmark.
-    const nb = c.watch(wopts({ sendInitialEvents: true, sendInitialEventsSet: true }));
+    const nb = c.watch(wopts({ sendInitialEvents: true }));
     clock.advance(2000);
     await flush();
     expect((await drain(nb, 10)).map((e) => e.type)).toEqual(['ADDED', 'ADDED']);
@@ -356,13 +355,13 @@ describe('Cacher over a fake source', () => {
     c.start();
     await c.waitReady();
     const target = c.resourceVersion + 1;
-    const ok = c.watch(wopts({ sendInitialEvents: true, sendInitialEventsSet: true, resourceVersion: target, resourceVersionText: String(target) }));
+    const ok = c.watch(wopts({ sendInitialEvents: true, resourceVersion: target, resourceVersionText: String(target) }));
     expect(ok.info().state).toBe('initializing');
     src.put(key('n', 'b'), pod('n', 'b'));
     await flush();
     expect((await drain(ok, 10)).map((e) => `${e.type} ${nameOf(e)}`)).toEqual(['ADDED a', 'ADDED b']);
     const far = c.resourceVersion + 50;
-    const bad = c.watch(wopts({ sendInitialEvents: true, sendInitialEventsSet: true, resourceVersion: far, resourceVersionText: String(far) }));
+    const bad = c.watch(wopts({ sendInitialEvents: true, resourceVersion: far, resourceVersionText: String(far) }));
     clock.advance(3000);
     await flush();
     const evs = await drain(bad, 10);

@@ -5,6 +5,7 @@
 import type { StoredObject } from '../object.js';
 import type { Source, SourceListResult } from '../source.js';
 import { newTooManyRequests, newServiceUnavailable } from '../errors.js';
+import { areInitialEventsRequired } from '../initial-events.js';
 import type { CacheInfo, CloseReason, WatcherInfo } from '../../../shared/model.js';
 import { Ring } from '../../util/ring.js';
 import type { CacheListOptions, CacheListResult, CacheWatchOptions, CacheWatcherHandle, CacherView } from './types.js';
@@ -19,10 +20,6 @@ import { IndexedWatchers } from './indexed_watchers.js';
 import { Dispatcher } from './dispatcher.js';
 import { Reflector, type PendingItem } from './reflector.js';
 import { ConditionalProgressRequester } from './progress/watch_progress.js';
-
-export { progressRequestPeriodMs } from './progress/watch_progress.js';
-export { incomingBufferSize, bookmarkTickMs } from './dispatcher.js';
-export { relistPeriodMs } from './reflector.js';
 
 export interface CacherConfig {
   group: string;
@@ -256,7 +253,8 @@ export class Cacher implements CacherView {
 
   /**
    * Waits until cache RV ≥ rv (3s, then 504 Too large resource version). With requestProgress,
-   * asks the source for a progress notification every 100ms while waiting (consistent reads).
+   * asks the source for a progress notification every 100ms while waiting (consistent reads from
+   * cache, KEP-2340: on an idle resource only a progress notification moves the cache RV).
    */
   async waitUntilFresh(rv: number, opts: { requestProgress?: boolean } = {}): Promise<number> {
     this.noteSourceRevision(rv);
@@ -272,6 +270,7 @@ export class Cacher implements CacherView {
     }
   }
 
+  /** Not Ready: 429 with Retry-After (KEP-4568) instead of blocking the request until Ready. */
   private assertReady(): void {
     if (this.ready.state === 'Stopped') throw newServiceUnavailable('apiserver cacher is stopped');
     if (this.ready.state !== 'Ready') {
@@ -337,7 +336,8 @@ export class Cacher implements CacherView {
       }
       items.push(e.stored);
     }
-    // Upstream counts the rest only when no selector could drop any of it.
+    // remainingItemCount only when no selector could drop any of the rest (upstream's
+    // PrepareContinueToken); with selectors the count would be a guess.
     if (continueKey !== undefined && ls.empty && fs.empty) {
       let n = 0;
       for (; i < keys.length && keys[i]!.startsWith(prefix); i++) n++;
@@ -371,8 +371,8 @@ export class Cacher implements CacherView {
   /**
    * Registers a cacheWatcher. Throws StatusError 410 for a too-old RV (the endpoint sends it as
    * an ERROR event) and 429/503 when not Ready. A future RV is accepted and simply waits; a
-   * watch-list (sendInitialEvents) at a future RV waits up to 3s for the cache, then ends with
-   * an ERROR event (504).
+   * watch-list (sendInitialEvents, KEP-3157) at a future RV waits up to 3s for the cache, then
+   * ends with an ERROR event (504), since its initial state must be at least that RV.
    */
   watch(opts: CacheWatchOptions): CacheWatcherHandle {
     this.assertReady();
@@ -380,9 +380,8 @@ export class Cacher implements CacherView {
     const triggerValue = trig ? opts.fieldSelector.requiresExactMatch(trig) : undefined;
     const { size, rule } = watchChanSize(this.watchCache.history.capacity, this.watchCache.windowMs, !!trig, triggerValue !== undefined);
     const rv = opts.resourceVersion;
-    const legacyInitial = rv === 0 && !opts.sendInitialEvents && !opts.sendInitialEventsSet;
-    const initial = opts.sendInitialEvents || legacyInitial;
-    const isWatchList = opts.sendInitialEvents && opts.allowWatchBookmarks;
+    const initial = areInitialEventsRequired(rv, opts.sendInitialEvents);
+    const isWatchList = opts.sendInitialEvents === true && opts.allowWatchBookmarks;
     const generation = this.ready.generation;
     const w = new CacheWatcher({
       id: this.nextWatcherId++,
@@ -401,6 +400,8 @@ export class Cacher implements CacherView {
       startResourceVersionText: opts.resourceVersionText,
       userAgent: opts.userAgent,
       replica: this.config.replica,
+      // The k8s.io/initial-events-end bookmark (KEP-3157) is owed once the RV the watch-list
+      // asked for has been sent.
       bookmarkAfterResourceVersion: isWatchList ? Math.max(rv, 1) : undefined,
       triggerValue,
       onClose: (cw) => this.forget(cw),
@@ -416,7 +417,7 @@ export class Cacher implements CacherView {
       this.watchers.add(w);
       w.start(interval, startRV);
     };
-    if (opts.sendInitialEvents && rv > this.watchCache.resourceVersion) {
+    if (opts.sendInitialEvents === true && rv > this.watchCache.resourceVersion) {
       // Watch-list at a future RV: wait for the cache like a read would, then start.
       this.watchers.track(w);
       this.waitUntilFresh(rv, { requestProgress: opts.requestProgress }).then(

@@ -1,5 +1,7 @@
 // The cacheWatcher buffer-size heuristic (cacher.go, identical 1.25 → master; the divisor is the
 // configurable events history window since 1.33). Input and result buffers get the same size.
+// A watcher pinned to one trigger value (a kubelet's pods) sees a small share of events, so 10
+// suffices; kubelets' watchers hitting it is what kubernetes/kubernetes#125123 reports.
 export const minWatchChanSize = 10;
 export const maxWatchChanSizeWithIndexAndTrigger = 10;
 export const maxWatchChanSizeWithIndexWithoutTrigger = 1000;

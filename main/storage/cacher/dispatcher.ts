@@ -167,6 +167,7 @@ export class Dispatcher {
     })();
   }
 
+  /** The log line keeps upstream's wording: operators search for it (kubernetes/kubernetes#125123). */
   private forceClose(w: CacheWatcher): void {
     if (w.closed) return;
     this.cfg.counters.terminatedWatchers++;
@@ -185,7 +186,12 @@ export class Dispatcher {
     }, bookmarkTickMs + jitter);
   }
 
-  /** The bookmark round: every watcher whose bookmark is due gets one, non-blocking only. */
+  /**
+   * The bookmark round (watch bookmarks, KEP-956): every watcher whose bookmark is due gets one,
+   * non-blocking only, so a full watcher skips a bookmark rather than stall the dispatcher. It
+   * runs only between whole revisions (`midRevision`), so a bookmark never promises an RV whose
+   * other events a watcher has not had yet.
+   */
   private dispatchBookmarks(): void {
     const rv = this.lastProcessedResourceVersion;
     if (rv === 0) return;

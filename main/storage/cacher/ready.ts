@@ -1,6 +1,7 @@
 // The cacher's readiness (cacher/ready.go): Pending ⇄ Ready → Stopped. The generation increments
 // each time Ready is entered so a watch registered against an older generation can be refused.
-// unreadySince feeds the 1.33+ Retry-After rule for 429 "storage is (re)initializing".
+// unreadySince feeds the 1.33+ Retry-After rule for 429 "storage is (re)initializing" (KEP-4568,
+// resilient watch cache initialization).
 import type { Clock } from './clock.js';
 
 export type ReadyState = 'Pending' | 'Ready' | 'Stopped';

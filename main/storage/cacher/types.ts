@@ -53,16 +53,15 @@ export interface CacheWatchOptions {
   name?: string;
   labelSelector: Selector;
   fieldSelector: Selector;
-  /** Parsed RV; 0 means "from the current state" (initial events when sendInitialEvents / legacy). */
+  /** Parsed RV; 0 means "from the current state" (see areInitialEventsRequired). */
   resourceVersion: number;
   /** The original string ('' vs '0' matters for display). */
   resourceVersionText: string;
-  sendInitialEvents: boolean;
   /**
-   * Whether the client passed sendInitialEvents at all. An explicit `false` with RV 0 means "start
-   * at the cache RV without initial events"; absent with RV 0/"" is the legacy initial-state watch.
+   * The client's sendInitialEvents after the WatchList gate; undefined when not sent. With RV 0,
+   * absent is the legacy initial-state watch and `false` starts at the cache RV without it.
    */
-  sendInitialEventsSet?: boolean;
+  sendInitialEvents?: boolean;
   /** A watch-list at a future RV waits for the cache; with this, progress is requested meanwhile. */
   requestProgress?: boolean;
   allowWatchBookmarks: boolean;

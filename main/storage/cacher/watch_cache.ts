@@ -148,7 +148,10 @@ export class WatchCache {
     return true;
   }
 
-  /** Resolves (with the waited ms) once cache RV ≥ rv; 504 Too large resource version after 3s. */
+  /**
+   * Resolves (with the waited ms) once cache RV ≥ rv; 504 Too large resource version after 3s
+   * (blockTimeout). A consistent read (KEP-2340) waits here for etcd's current revision.
+   */
   waitUntilFreshAndBlock(rv: number, timeoutMs = blockTimeoutMs): Promise<number> {
     const clock = this.cfg.clock;
     const start = clock.now();
@@ -171,11 +174,6 @@ export class WatchCache {
       };
       this.waiters.add(check);
     });
-  }
-
-  /** Wakes all waiters (used on stop so they time out promptly on their own timers). */
-  get waiterCount(): number {
-    return this.waiters.size;
   }
 
   /**
@@ -251,7 +249,7 @@ export class WatchCache {
   }
 
   /**
-   * The state at `rv` (ListFromCacheSnapshot: greatest snapshot ≤ rv). Instead of keeping clones
+   * The state at `rv` (ListFromCacheSnapshot, KEP-4988: greatest snapshot ≤ rv). Instead of keeping clones
    * per event, the current store is rolled back through the history window, which yields the
    * same state with bounded memory. Outside the window (or below the last relist) there is no
    * snapshot: 410 Expired, so the caller falls back to etcd as upstream does.

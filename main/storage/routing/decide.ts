@@ -7,6 +7,7 @@
 // cacher.go); 1.33+ CacheDelegator (cacher/delegator.go) calls delegator.ShouldDelegateList
 // (cacher/delegator/interface.go) and the Cacher's ShouldDelegateExactRV / ShouldDelegateContinue
 // / ShouldDelegateConsistentRead.
+import { areInitialEventsRequired } from '../initial-events.js';
 import { StatusError, newBadRequest, newTooManyRequests } from '../errors.js';
 import type { DecodedContinue } from '../continue.js';
 import type { Profile } from './profiles.js';
@@ -560,8 +561,8 @@ function decideWatch(ctx: Ctx, opts: ListOptions, defaulted: boolean): RoutingDe
   const wlp = profile.rules.watchListWaitProgress;
   const progress =
     wlp === 'never' ? false : wlp === 'gate' ? profile.gates.ConsistentListFromCache : wlp === 'etcd' ? cache.etcdSupportsRequestWatchProgress : consistentReadSupported(profile, cache);
+  d.initialEvents = areInitialEventsRequired(parsed.rv, sie);
   if (sie === true) {
-    d.initialEvents = true;
     d.initialEventsEndBookmark = opts.allowWatchBookmarks;
     const end = opts.allowWatchBookmarks ? ', then the k8s.io/initial-events-end bookmark' : '';
     if (rvText === '') {
@@ -583,7 +584,6 @@ function decideWatch(ctx: Ctx, opts: ListOptions, defaulted: boolean): RoutingDe
       d.detail = `Watch-list at RV ${parsed.rv}: the cache waits until it has reached it, streams its state as ADDED${end}, then live events.`;
     }
   } else if (sie === false) {
-    d.initialEvents = false;
     d.initialEventsEndBookmark = false;
     if (rvText === '') {
       d.consistentRead = true;
@@ -596,13 +596,11 @@ function decideWatch(ctx: Ctx, opts: ListOptions, defaulted: boolean): RoutingDe
   } else {
     d.initialEventsEndBookmark = false;
     if (parsed.rv === 0) {
-      d.initialEvents = true;
       d.detail =
         rvText === ''
           ? 'A watch without resourceVersion is served by the cache like RV "0": its current state (which may lag etcd) as ADDED events, then live events.'
           : 'RV "0": the cache\'s current state as synthetic ADDED events, then live events.';
     } else {
-      d.initialEvents = false;
       d.detail = `Events after RV ${parsed.rv} from the cache's history (410 Expired if ${parsed.rv} has left the window; a future RV waits silently for events).`;
     }
   }

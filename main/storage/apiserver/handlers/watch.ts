@@ -9,6 +9,7 @@ import type { CacheWatchOptions, WatchEvent } from '../../cacher/types.js';
 import type { CloseReason } from '../../../../shared/model.js';
 import { isStatusError, type Status } from '../../errors.js';
 import { parseResourceVersion } from '../../routing/validation.js';
+import { areInitialEventsRequired } from '../../initial-events.js';
 import { toStatusError, writeChunk, writeStatus } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { StorageWatch } from '../storage-watch.js';
@@ -95,8 +96,7 @@ export async function handleWatch(ctx: RequestContext): Promise<void> {
         fieldSelector: sel.field,
         resourceVersion: rv,
         resourceVersionText: rvText,
-        sendInitialEvents: isTrueParam(sieParam) && ctx.profile.gates.WatchList,
-        sendInitialEventsSet: sieParam !== undefined && ctx.profile.gates.WatchList,
+        sendInitialEvents: sieParam !== undefined && ctx.profile.gates.WatchList ? isTrueParam(sieParam) : undefined,
         requestProgress: d.requestProgress,
         allowWatchBookmarks: isTrueParam(q.allowWatchBookmarks),
         deadline,
@@ -116,8 +116,7 @@ export async function handleWatch(ctx: RequestContext): Promise<void> {
         fieldSelector: sel.field,
         resourceVersion: rv,
         resourceVersionText: rvText,
-        // etcd3 watcher: RV 0 (legacy) or sendInitialEvents=true lists the current state first.
-        initialEvents: q.sendInitialEvents !== undefined ? isTrueParam(q.sendInitialEvents) : rv === 0,
+        initialEvents: areInitialEventsRequired(rv, q.sendInitialEvents !== undefined ? isTrueParam(q.sendInitialEvents) : undefined),
         initialEventsEndBookmark: isTrueParam(q.sendInitialEvents) && isTrueParam(q.allowWatchBookmarks),
         allowWatchBookmarks: isTrueParam(q.allowWatchBookmarks),
         userAgent: ctx.userAgent,
