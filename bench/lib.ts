@@ -217,7 +217,16 @@ export function realisticPod(ns: string, name: string, seq: number): KubeObject 
  * Writes `n` realistic pods across `namespaces` in txns of 100 puts (etcd's default
  * --max-txn-ops is 128), a few txns in flight. Returns the sum of the stored value sizes.
  */
-export async function loadPods(client: EtcdClient, n: number, namespaces = 10): Promise<{ rawBytes: number; revision: number }> {
+export function loadPods(client: EtcdClient, n: number, namespaces = 10): Promise<{ rawBytes: number; revision: number }> {
+  return loadObjects(client, n, (i) => {
+    const ns = `ns-${i % namespaces}`;
+    const name = `pod-${String(i).padStart(6, '0')}`;
+    return { key: podKey(ns, name), value: encodeJSON(realisticPod(ns, name, i)) };
+  });
+}
+
+/** Writes `n` objects made by `make` in txns of 100 puts, 8 txns in flight. */
+export async function loadObjects(client: EtcdClient, n: number, make: (i: number) => { key: string; value: Buffer }): Promise<{ rawBytes: number; revision: number }> {
   let rawBytes = 0;
   let revision = 0;
   let next = 0;
@@ -229,10 +238,9 @@ export async function loadPods(client: EtcdClient, n: number, namespaces = 10): 
       next = Math.min(n, start + batch);
       const success = [];
       for (let i = start; i < next; i++) {
-        const ns = `ns-${i % namespaces}`;
-        const value = encodeJSON(realisticPod(ns, `pod-${String(i).padStart(6, '0')}`, i));
+        const { key, value } = make(i);
         rawBytes += value.length;
-        success.push({ request_put: { key: Buffer.from(podKey(ns, `pod-${String(i).padStart(6, '0')}`)), value } });
+        success.push({ request_put: { key: Buffer.from(key), value } });
       }
       const r = await client.txn({ compare: [], success, failure: [] });
       revision = Math.max(revision, Number(r.header.revision));
@@ -240,4 +248,30 @@ export async function loadPods(client: EtcdClient, n: number, namespaces = 10): 
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   return { rawBytes, revision };
+}
+
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
+export const wallNow = () => performance.timeOrigin + performance.now();
+
+export const configMapKey = (ns: string, name: string) => `/registry/configmaps/${ns}/${name}`;
+
+const PAYLOAD = 'x'.repeat(760);
+
+/**
+ * A ConfigMap of about 1 KB as kube-apiserver would store it as JSON. `data.stamp` carries the
+ * wall-clock time of the write, so a watcher can tell how long the event took to reach it.
+ */
+export function stampedConfigMap(ns: string, name: string, seq: number, stamp = wallNow()): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name,
+      namespace: ns,
+      uid: `${(seq * 2654435761 >>> 0).toString(16).padStart(8, '0')}-1b2c-4d5e-8f90-${String(seq).padStart(12, '0')}`,
+      creationTimestamp: '2024-05-01T12:00:00Z',
+      labels: { app: `svc-${seq % 50}`, tier: seq % 3 ? 'backend' : 'frontend' },
+    },
+    data: { stamp: stamp.toFixed(3), payload: PAYLOAD },
+  };
 }

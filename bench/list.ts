@@ -43,14 +43,15 @@ async function startServerChild(endpoint: string): Promise<Server> {
   };
 }
 
-interface Got {
+export interface Got {
   ms: number;
   bytes: number;
   status: number;
   body?: string;
 }
 
-function getAll(s: Server, path: string, keepBody: boolean): Promise<Got> {
+/** One GET read to the last byte (the body kept only when asked), timed from the request. */
+export function getAll(s: Pick<Server, 'url' | 'token' | 'caPem'>, path: string, keepBody: boolean): Promise<Got> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const req = request(new URL(path, s.url), { headers: { Authorization: `Bearer ${s.token}`, Accept: 'application/json' }, ca: s.caPem }, (res) => {

@@ -1,4 +1,4 @@
-// The write load of the ingest and CPU benches, run in a child process so its CPU is not counted
+// The write load of the ingest, CPU and side-by-side benches, run in a child process so its CPU is not counted
 // as the cacher's and it competes with the cacher only as a real client of etcd would.
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -13,6 +13,12 @@ export interface WriterJob {
   /** Distinct keys the writer cycles over (updates after the first round). */
   keys: number;
   namespaces: number;
+  /** What to write: small pods (default), or stamped ~1 KB ConfigMaps. */
+  kind?: 'pod' | 'configmap';
+  /** All writes go to this namespace (instead of ns-0…ns-<namespaces-1>). */
+  namespace?: string;
+  /** Paced at this many puts per second (with `concurrency` as the cap in flight) instead of flat out. */
+  ratePerSec?: number;
 }
 
 export interface WriterResult {
