@@ -5,14 +5,14 @@
 // clients and the writer run in processes of their own; CPU and RSS are the server process's own,
 // from /proc. Each figure is the median of `runs` runs, with its ratio watchscope ÷ kube-apiserver
 // (median of the per-run ratios): below 1.0, watchscope is faster or smaller.
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { fork, type ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startEtcd, type EtcdProcess } from '../main/storage/etcd/process.js';
 import { EtcdSource } from '../main/storage/etcd/source.js';
 import { encodeJSON } from '../main/storage/etcd/codec.js';
-import { benchDir, configMapKey, fmt, loadObjects, procCpuSeconds, procMemory, repoRoot, resetPeakRss, sleep, stat, stampedConfigMap, until, writeResults, type BenchRow, type Stat } from './lib.js';
+import { startKube136 } from '../main/storage/kube/testing/kube-1.36.js';
+import { benchDir, configMapKey, fmt, loadObjects, procCpuSeconds, procMemory, resetPeakRss, sleep, stat, stampedConfigMap, writeResults, type BenchRow, type Stat } from './lib.js';
 import { getAll } from './list.js';
 import { spawnWriter, type WriterProcess } from './writer.js';
 import type { SideClientMessage, SideClientRequest, SideTarget } from './side-client-child.js';
@@ -91,6 +91,10 @@ export interface SideBySideResult {
   figures: Figure[];
   /** Events a watcher should have received and did not (per server, summed over runs). */
   undelivered: Record<ServerName, number>;
+  /** Watches the server closed before they had every event (a watcher it found too slow). */
+  closedByServer: Record<ServerName, number>;
+  /** Watches still open and missing events when the wait ended (minutes after the last write). */
+  shortOnOpenWatch: Record<ServerName, number>;
   options: SideBySideOptions;
 }
 
@@ -101,58 +105,9 @@ interface Server extends SideTarget {
   stop(): Promise<void>;
 }
 
-export const sharedDir = join(repoRoot, '..', 'shared');
-
-/** The v1.36 binary, unpacked from ../shared/kube once into .cache/. */
-export function kubeApiserver136(): string {
-  const xz = join(sharedDir, 'kube', 'kube-apiserver-1.36.xz');
-  const bin = join(repoRoot, '.cache', 'kube-apiserver-1.36', 'kube-apiserver');
-  if (existsSync(bin)) return bin;
-  if (!existsSync(xz)) throw new Error(`kube-apiserver v1.36 not found: expected ${xz} (the shared folder beside the repository)`);
-  mkdirSync(join(bin, '..'), { recursive: true });
-  execFileSync('sh', ['-c', `xz -dc "$1" > "$2.tmp" && chmod +x "$2.tmp"`, 'sh', xz, bin]);
-  renameSync(`${bin}.tmp`, bin);
-  return bin;
-}
-
-const processGone = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-};
-
 async function startKubeApiserver(etcd: EtcdProcess): Promise<Server> {
-  const bin = kubeApiserver136();
-  const work = mkdtempSync(join(tmpdir(), 'watchscope-side-kube-'));
-  const script = join(sharedDir, 'kube', 'start-apiserver.sh');
-  const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn('bash', [script, etcd.endpoint, work, bin], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    p.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`start-apiserver.sh exited ${code}: ${stderr.trim().slice(-500)}`))));
-  });
-  const vars = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  const pid = Number(vars.KUBE_PID);
-  return {
-    name: 'kube-apiserver',
-    url: vars.KUBE_SERVER!,
-    token: vars.KUBE_ADMIN_TOKEN!,
-    caPem: readFileSync(vars.KUBE_CA!, 'utf8'),
-    pid,
-    etcd,
-    async stop() {
-      if (!processGone(pid)) process.kill(pid, 'SIGTERM');
-      await until(() => processGone(pid), 15_000, 'kube-apiserver to exit', 50).catch(() => {
-        if (!processGone(pid)) process.kill(pid, 'SIGKILL');
-      });
-      rmSync(work, { recursive: true, force: true });
-    },
-  };
+  const k = await startKube136(etcd.endpoint);
+  return { name: 'kube-apiserver', url: k.server, token: k.token, caPem: k.ca.toString('utf8'), pid: k.pid, etcd, stop: () => k.stop() };
 }
 
 async function startWatchscope(etcd: EtcdProcess, cpuProfDir?: string): Promise<Server> {
@@ -228,6 +183,10 @@ interface FanoutResult {
   cpuPer1k: number;
   rssPeak: number;
   undelivered: number;
+  /** Watches the server ended before the writer's last event reached them. */
+  closedByServer: number;
+  /** Watches still open that lack events when the wait ended: events lost without a close. */
+  shortOnOpenWatch: number;
 }
 
 async function fanout(s: Server, client: Client, writer: WriterProcess, load: FanoutLoad, seconds: number, ns: string): Promise<FanoutResult> {
@@ -257,7 +216,7 @@ async function fanout(s: Server, client: Client, writer: WriterProcess, load: Fa
   const r = (await done) as Extract<SideClientMessage, { type: 'fanout' }>;
   const cpu = cpuMs(s.pid) - cpu0;
   const deliveries = r.latencies;
-  return { p50: r.p50, p99: r.p99, cpuPer1k: cpu / (deliveries / 1000), rssPeak: procMemory(s.pid).hwm, undelivered: load.watchers * events - deliveries };
+  return { p50: r.p50, p99: r.p99, cpuPer1k: cpu / (deliveries / 1000), rssPeak: procMemory(s.pid).hwm, undelivered: load.watchers * events - deliveries, closedByServer: r.closedEarly, shortOnOpenWatch: r.shortOnOpenWatch };
 }
 
 async function lists(s: Server, rounds: number, path: string, minItems: number): Promise<number[]> {
@@ -320,6 +279,8 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
     return f;
   };
   const undelivered: Record<ServerName, number> = { 'kube-apiserver': 0, watchscope: 0 };
+  const closedByServer: Record<ServerName, number> = { 'kube-apiserver': 0, watchscope: 0 };
+  const shortOnOpenWatch: Record<ServerName, number> = { 'kube-apiserver': 0, watchscope: 0 };
   const servers: Server[] = [];
   const etcds: EtcdProcess[] = [];
   let writer: WriterProcess | undefined;
@@ -341,12 +302,14 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
         const label = `${fmt(load.watchers)} watchers × ${fmt(load.eventsPerSec)} ev/s`;
         for (const s of order) {
           const r = await fanout(s, client, writer, load, o.fanoutSeconds, `fan-${run}-${li}`);
-          log(`  fan-out ${label}, ${s.name}: p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, CPU ${fmt(r.cpuPer1k)} ms per 1k deliveries, RSS peak ${fmt(r.rssPeak / 1024 ** 2)} MiB${r.undelivered ? `, ${r.undelivered} NOT DELIVERED` : ''}`);
+          log(`  fan-out ${label}, ${s.name}: p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, CPU ${fmt(r.cpuPer1k)} ms per 1k deliveries, RSS peak ${fmt(r.rssPeak / 1024 ** 2)} MiB${r.undelivered ? `, ${r.undelivered} NOT DELIVERED (${r.closedByServer} watches closed by the server)` : ''}`);
           figure(`fanout-${li}-p50`, `fan-out ${label}: propagation p50`, 'ms').samples[s.name].push(r.p50);
           figure(`fanout-${li}-p99`, `fan-out ${label}: propagation p99`, 'ms').samples[s.name].push(r.p99);
           figure(`fanout-${li}-cpu`, `fan-out ${label}: server CPU per 1k deliveries`, 'ms').samples[s.name].push(r.cpuPer1k);
           figure(`fanout-${li}-rss`, `fan-out ${label}: server RSS peak`, 'MiB').samples[s.name].push(r.rssPeak / 1024 ** 2);
           undelivered[s.name] += r.undelivered;
+          closedByServer[s.name] += r.closedByServer;
+          shortOnOpenWatch[s.name] += r.shortOnOpenWatch;
         }
       }
       for (const s of order) {
@@ -366,6 +329,8 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
         log(`  ${o.initialWatchers} new watchers × ${fmt(o.perNamespace)} objects, ${s.name}: ${fmt(r.ms)} ms${missing ? `, ${missing} NOT DELIVERED` : ''}`);
         figure('initial', `${fmt(o.initialWatchers)} new watchers × ${fmt(o.perNamespace)} objects initial state: all done`, 'ms').samples[s.name].push(r.ms);
         undelivered[s.name] += missing;
+        closedByServer[s.name] += r.closedEarly;
+        shortOnOpenWatch[s.name] += r.shortOnOpenWatch;
       }
       for (const s of order) {
         const cpu = await ingest(s, writer, o.ingestEvents, `ingest-${run}`);
@@ -379,7 +344,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
     for (const s of servers) await s.stop().catch(() => undefined);
     for (const e of etcds) await e.stop().catch(() => undefined);
   }
-  return { figures, undelivered, options: o };
+  return { figures, undelivered, closedByServer, shortOnOpenWatch, options: o };
 }
 
 export const ratioStat = (f: Figure): Stat => stat(f.samples.watchscope.map((w, i) => w / f.samples['kube-apiserver'][i]!));
@@ -402,6 +367,7 @@ export function printSideBySide(r: SideBySideResult): void {
   for (const b of body) console.log(line(b));
   console.log(`\nmedian of ${r.options.runs} run(s) [min..max]; ${fmt(r.options.objects)} ConfigMaps of ~1 KB; fan-out ${r.options.fanoutSeconds} s per load; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`events not delivered: kube-apiserver ${r.undelivered['kube-apiserver']}, watchscope ${r.undelivered.watchscope}`);
+  console.log(`watches closed by the server: kube-apiserver ${r.closedByServer['kube-apiserver']}, watchscope ${r.closedByServer.watchscope} (latencies count delivered events only)`);
 }
 
 export function sideBySideRows(r: SideBySideResult): BenchRow[] {
@@ -418,6 +384,7 @@ export function sideBySideRows(r: SideBySideResult): BenchRow[] {
         [`kube-apiserver (${f.unit})`]: f.samples['kube-apiserver'].map((x) => fmt(x)).join(', '),
         [`watchscope (${f.unit})`]: f.samples.watchscope.map((x) => fmt(x)).join(', '),
         'events not delivered (kube-apiserver / watchscope)': `${r.undelivered['kube-apiserver']} / ${r.undelivered.watchscope}`,
+        'watches closed by the server (kube-apiserver / watchscope)': `${r.closedByServer['kube-apiserver']} / ${r.closedByServer.watchscope}`,
       },
     };
   });

@@ -20,8 +20,8 @@ export type SideClientRequest =
 
 export type SideClientMessage =
   | { type: 'watching' }
-  | { type: 'fanout'; p50: number; p99: number; max: number; latencies: number; counts: { min: number; max: number }; closedEarly: number; ms: number }
-  | { type: 'initial'; ms: number; counts: { min: number; max: number }; closedEarly: number }
+  | { type: 'fanout'; p50: number; p99: number; max: number; latencies: number; counts: { min: number; max: number }; closedEarly: number; shortOnOpenWatch: number; ms: number }
+  | { type: 'initial'; ms: number; counts: { min: number; max: number }; closedEarly: number; shortOnOpenWatch: number }
   | { type: 'error'; message: string };
 
 const send = (m: SideClientMessage) => process.send?.(m);
@@ -136,7 +136,7 @@ async function fanout(m: Extract<SideClientRequest, { type: 'fanout' }>): Promis
     });
     const ms = performance.now() - t0;
     const sorted = lat.subarray(0, n).sort();
-    send({ type: 'fanout', p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: percentile(sorted, 1), latencies: n, counts: counts(watches), closedEarly: watches.filter((w) => w.ended).length, ms });
+    send({ type: 'fanout', p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: percentile(sorted, 1), latencies: n, counts: counts(watches), closedEarly: watches.filter((w) => w.ended).length, shortOnOpenWatch: watches.filter((w) => !w.ended && w.events < m.expect).length, ms });
   } finally {
     for (const w of watches) w.req.destroy();
     agent.destroy();
@@ -157,7 +157,7 @@ async function initial(m: Extract<SideClientRequest, { type: 'initial' }>): Prom
         }
       };
     });
-    send({ type: 'initial', ms: performance.now() - t0, counts: counts(watches), closedEarly: watches.filter((w) => w.ended).length });
+    send({ type: 'initial', ms: performance.now() - t0, counts: counts(watches), closedEarly: watches.filter((w) => w.ended).length, shortOnOpenWatch: watches.filter((w) => !w.ended && w.events < m.expect).length });
   } finally {
     for (const w of watches) w.req.destroy();
     agent.destroy();

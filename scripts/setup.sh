@@ -23,8 +23,6 @@ if [ "$want_test" = 1 ]; then
   command -v chromium >/dev/null || need_apt+=(chromium)
   command -v kubectl >/dev/null || need_apt+=(kubernetes-client)
   command -v openssl >/dev/null || need_apt+=(openssl)
-  # unpacking the shared kube-apiserver v1.36 for the side-by-side bench
-  command -v xz >/dev/null || need_apt+=(xz-utils)
   # building a real kube-apiserver from Debian's source package
   command -v go >/dev/null || need_apt+=(golang-go)
   command -v dpkg-source >/dev/null || need_apt+=(dpkg-dev)
