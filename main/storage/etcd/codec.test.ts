@@ -77,6 +77,27 @@ describe('decodeValue', () => {
     });
   });
 
+  it('decodes what graceful deletion reads: deletionTimestamp, deletionGracePeriodSeconds, finalizers, terminationGracePeriodSeconds', () => {
+    const meta = W();
+    str(meta, 1, 'web-0');
+    str(meta, 3, 'default');
+    const t = W();
+    t.uint32((1 << 3) | 0).int64(1700000030);
+    msg(meta, 9, t.finish());
+    meta.uint32((10 << 3) | 0).int64(30);
+    str(meta, 14, 'example.com/a');
+    str(meta, 14, 'example.com/b');
+    const pod = W();
+    msg(pod, 1, meta.finish());
+    const spec = W();
+    spec.uint32((4 << 3) | 0).int64(45);
+    str(spec, 10, 'node-1');
+    msg(pod, 2, spec.finish());
+    const s = decodeValue('/registry/pods/default/web-0', envelope('v1', 'Pod', pod.finish()), 9);
+    expect(s.object.metadata).toMatchObject({ deletionTimestamp: '2023-11-14T22:13:50Z', deletionGracePeriodSeconds: 30, finalizers: ['example.com/a', 'example.com/b'] });
+    expect(s.object.spec).toEqual({ terminationGracePeriodSeconds: 45, nodeName: 'node-1' });
+  });
+
   it('decodes only metadata of other protobuf kinds (ConfigMap data is not a Pod spec)', () => {
     const cm = W();
     msg(cm, 1, objectMeta());

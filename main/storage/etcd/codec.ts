@@ -38,11 +38,13 @@ message ObjectMeta {
   optional int64 generation = 7;
   optional Time creationTimestamp = 8;
   optional Time deletionTimestamp = 9;
+  optional int64 deletionGracePeriodSeconds = 10;
   map<string, string> labels = 11;
   map<string, string> annotations = 12;
+  repeated string finalizers = 14;
 }
 message ObjectWithMeta { optional ObjectMeta metadata = 1; }
-message PodSpec { optional string nodeName = 10; }
+message PodSpec { optional int64 terminationGracePeriodSeconds = 4; optional string nodeName = 10; }
 message PodStatus { optional string phase = 1; }
 message Pod { optional ObjectMeta metadata = 1; optional PodSpec spec = 2; optional PodStatus status = 3; }
 `;
@@ -66,8 +68,10 @@ interface DecodedMeta {
   generation?: number;
   creationTimestamp?: DecodedTime;
   deletionTimestamp?: DecodedTime;
+  deletionGracePeriodSeconds?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  finalizers?: string[];
 }
 
 // metav1.Time marshals to RFC3339 with second precision in JSON, which is what clients compare.
@@ -90,8 +94,10 @@ function metaFromProto(m: DecodedMeta | undefined): ObjectMeta {
   if (created) meta.creationTimestamp = created;
   const deleted = rfc3339(m.deletionTimestamp);
   if (deleted) meta.deletionTimestamp = deleted;
+  if (m.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = Number(m.deletionGracePeriodSeconds);
   if (m.labels && Object.keys(m.labels).length) meta.labels = { ...m.labels };
   if (m.annotations && Object.keys(m.annotations).length) meta.annotations = { ...m.annotations };
+  if (m.finalizers?.length) meta.finalizers = [...m.finalizers];
   return meta;
 }
 
@@ -107,15 +113,19 @@ function decodeProtobuf(value: Buffer): KubeObject {
   if (apiVersion) obj.apiVersion = apiVersion;
   if (kind) obj.kind = kind;
   // Pod's spec.nodeName and status.phase back the field selectors kubelets and controllers use
-  // (pkg/registry/core/pod/strategy.go ToSelectableFields).
+  // (pkg/registry/core/pod/strategy.go ToSelectableFields); terminationGracePeriodSeconds is what
+  // the pod strategy's graceful deletion reads.
   if (kind === 'Pod' && (apiVersion ?? 'v1') === 'v1') {
     const pod = PodType.toObject(PodType.decode(raw), toObjectOptions) as {
       metadata?: DecodedMeta;
-      spec?: { nodeName?: string };
+      spec?: { nodeName?: string; terminationGracePeriodSeconds?: number };
       status?: { phase?: string };
     };
     obj.metadata = metaFromProto(pod.metadata);
-    obj.spec = pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {};
+    const spec: Record<string, unknown> = {};
+    if (pod.spec?.terminationGracePeriodSeconds !== undefined) spec.terminationGracePeriodSeconds = Number(pod.spec.terminationGracePeriodSeconds);
+    if (pod.spec?.nodeName) spec.nodeName = pod.spec.nodeName;
+    obj.spec = spec;
     obj.status = pod.status?.phase ? { phase: pod.status.phase } : {};
     return obj;
   }
