@@ -166,12 +166,13 @@ export function newInvalid(
   const text = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
   const msg = causes.length === 1 ? text : `[${text}]`;
   const qualifiedKind = group ? `${kind}.${group}` : kind;
+  // Go's field order (name, group, kind, causes); an empty name is omitted (omitempty), so
+  // ListOptions errors carry none.
   const details: StatusDetails = {
-    // Go omits an empty name (omitempty): ListOptions errors carry none.
     ...(name ? { name } : {}),
+    ...(group ? { group } : {}),
     kind,
     causes: causes.map((c) => ({ reason: c.type ?? 'FieldValueForbidden', message: c.message, field: c.field })),
   };
-  if (group) details.group = group;
   return new StatusError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${msg}`, details);
 }
