@@ -80,6 +80,7 @@ function kubeDelegate(store: KubeStore, source: KubeSource, res: ResourceInfo, k
       return storedOf(r, keyOf(r));
     },
     currentRevision: () => source.currentRevision(key),
+    appliesRegistryRules: true,
   };
 }
 

@@ -63,8 +63,16 @@ export interface StorageDelegate {
    * otherwise); without it, an unconditional update of an existing key (NotFound if absent).
    */
   update(namespace: string | undefined, name: string, obj: KubeObject, expectedResourceVersion?: number): Promise<StoredObject>;
-  /** Deletes and returns the object as it was; checks preconditions against etcd's copy. */
-  delete(namespace: string | undefined, name: string, preconditions?: Preconditions): Promise<StoredObject>;
+  /**
+   * Deletes and returns the object as it was; checks preconditions against etcd's copy. With
+   * `expectedResourceVersion`: only if the key is still at that mod revision (Conflict otherwise).
+   */
+  delete(namespace: string | undefined, name: string, preconditions?: Preconditions, expectedResourceVersion?: number): Promise<StoredObject>;
+  /**
+   * True when the delegate is itself a kube-apiserver (kube mode): its registry applies graceful
+   * deletion and finalizers, so the endpoint forwards writes instead of applying those rules.
+   */
+  readonly appliesRegistryRules?: boolean;
   /** etcd's current revision (consistent reads fetch it first). */
   currentRevision(): Promise<number>;
 }

@@ -2,6 +2,7 @@
 // way to record the request's one Decision (exactly once, whatever path the request takes).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServedBy } from '../../../shared/model.js';
+import type { ReasonCode } from '../../../shared/reasons.js';
 import type { DecisionSink } from '../decisions.js';
 import type { ResourceInfo } from '../resources.js';
 import type { RequestInfo } from './request-info.js';
@@ -11,7 +12,7 @@ import type { Profile } from '../routing/profiles.js';
 
 export interface DecisionOutcome {
   servedBy: ServedBy;
-  reason: string;
+  reason: ReasonCode;
   detail: string;
   status: number;
   resourceVersion?: string;

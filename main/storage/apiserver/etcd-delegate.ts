@@ -90,7 +90,7 @@ export function etcdStoreDelegate(store: EtcdStore, res: ResourceInfo): StorageD
 
     create: (namespace, name, obj) => store.create(res.namespaced ? namespace : undefined, name, obj),
     update: (namespace, name, obj, expected) => store.update(res.namespaced ? namespace : undefined, name, obj, expected),
-    delete: (namespace, name, pre) => store.delete(res.namespaced ? namespace : undefined, name, pre),
+    delete: (namespace, name, pre, expected) => store.delete(res.namespaced ? namespace : undefined, name, pre, expected),
     currentRevision: () => store.currentRevision(),
   };
 }

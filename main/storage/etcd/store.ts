@@ -231,32 +231,43 @@ export class EtcdStore {
 
   /**
    * Delete with optional preconditions (store.go conditionalDelete): read, check, then delete only
-   * if the key did not change in between; retry when it did.
+   * if the key did not change in between; retry when it did. With `expectedResourceVersion` (the
+   * mod revision of a copy the caller already holds, e.g. the watch cache's) there is no read and
+   * no retry: the delete happens only if the key is still at that revision, Conflict otherwise,
+   * and the caller decides whether to re-read.
    */
-  async delete(namespace: string | undefined, name: string, preconditions?: DeletePreconditions): Promise<StoredObject> {
+  async delete(namespace: string | undefined, name: string, preconditions?: DeletePreconditions, expectedResourceVersion?: number): Promise<StoredObject> {
     const key = Buffer.from(this.keyOf(namespace, name));
     for (let attempt = 0; ; attempt++) {
-      const { object: current } = await this.get(name, namespace);
-      if (!current) throw newNotFound(this.resource.group, this.resource.resource, name);
-      // storage.Preconditions.Check: surfaced to clients as 409 Conflict.
-      if (preconditions?.uid && preconditions.uid !== current.object.metadata.uid) {
-        throw newConflict(this.resource.group, this.resource.resource, name,
-          `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.object.metadata.uid ?? ''}`);
-      }
-      if (preconditions?.resourceVersion && preconditions.resourceVersion !== String(current.resourceVersion)) {
-        throw newConflict(this.resource.group, this.resource.resource, name,
-          `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.resourceVersion}`);
+      let current: StoredObject | undefined;
+      let expected = expectedResourceVersion;
+      if (expected === undefined) {
+        current = (await this.get(name, namespace)).object;
+        if (!current) throw newNotFound(this.resource.group, this.resource.resource, name);
+        // storage.Preconditions.Check: surfaced to clients as 409 Conflict.
+        if (preconditions?.uid && preconditions.uid !== current.object.metadata.uid) {
+          throw newConflict(this.resource.group, this.resource.resource, name,
+            `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.object.metadata.uid ?? ''}`);
+        }
+        if (preconditions?.resourceVersion && preconditions.resourceVersion !== String(current.resourceVersion)) {
+          throw newConflict(this.resource.group, this.resource.resource, name,
+            `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.resourceVersion}`);
+        }
+        expected = current.resourceVersion;
       }
       const resp = await this.txn({
-        compare: [{ target: 'Mod', result: 'Equal', key, mod_revision: current.resourceVersion }],
+        compare: [{ target: 'Mod', result: 'Equal', key, mod_revision: expected }],
         success: [{ request_delete_range: { key, prev_kv: true } }],
-        failure: [],
+        failure: [{ request_range: { key } }],
       });
       if (resp.succeeded) {
         const prev = resp.responses[0]?.response_delete_range?.prev_kvs?.[0];
-        return prev ? this.decode(prev, Number(resp.header.revision)) : { ...current, resourceVersion: Number(resp.header.revision) };
+        if (prev) return this.decode(prev, Number(resp.header.revision));
+        if (current) return { ...current, resourceVersion: Number(resp.header.revision) };
+        throw newNotFound(this.resource.group, this.resource.resource, name);
       }
-      if (attempt >= 10) throw newConflict(this.resource.group, this.resource.resource, name, CONFLICT_MESSAGE);
+      if (!resp.responses[0]?.response_range?.kvs?.[0]) throw newNotFound(this.resource.group, this.resource.resource, name);
+      if (expectedResourceVersion !== undefined || attempt >= 10) throw newConflict(this.resource.group, this.resource.resource, name, CONFLICT_MESSAGE);
     }
   }
 

@@ -1,7 +1,7 @@
 // Pieces shared by the verb handlers: building the router's request, parsing selectors the way
 // the registry does, and turning StoredObjects into what clients receive.
 import type { KubeObject, StoredObject } from '../../object.js';
-import type { RoutingRequest, RoutingVerb, RoutingDecision } from '../../routing/decide.js';
+import type { RoutingRequest, RoutingVerb, RoutingDecision, ReasonCode } from '../../routing/decide.js';
 import { parseLabelSelector } from '../../selectors/label_selector.js';
 import { parseFieldSelector } from '../../selectors/field_selector.js';
 import type { Selector } from '../../cacher/types.js';
@@ -70,7 +70,7 @@ export function sendRejected(ctx: RequestContext, d: RoutingDecision): void {
 }
 
 /** Records an error answer (when nothing was recorded yet) and sends its Status. */
-export function sendError(ctx: RequestContext, e: unknown, fallback: { servedBy: 'cache' | 'etcd' | 'rejected'; reason: string; detail: string }): void {
+export function sendError(ctx: RequestContext, e: unknown, fallback: { servedBy: 'cache' | 'etcd' | 'rejected'; reason: ReasonCode; detail: string }): void {
   const err = toStatusError(e);
   ctx.record({ ...fallback, status: err.code, detail: `${fallback.detail} Answered ${err.code}${err.reason ? ` ${err.reason}` : ''}: ${err.message}` });
   writeStatus(ctx.res, err);

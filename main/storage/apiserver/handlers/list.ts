@@ -2,7 +2,7 @@
 // freshness, consistent reads fetching etcd's revision first, snapshots for exact/continue
 // reads) or from etcd — and encoded as a List or a meta.k8s.io Table, streamed in chunks.
 import type { RequestContext } from '../context.js';
-import { decide, type RoutingDecision } from '../../routing/decide.js';
+import { decide, type ReasonCode, type RoutingDecision } from '../../routing/decide.js';
 import type { CacheListOptions, CacheListResult } from '../../cacher/types.js';
 import type { DelegateListResult } from '../backend.js';
 import { isStatusError, isTooLargeResourceVersion, newTooManyRequests } from '../../errors.js';
@@ -19,7 +19,7 @@ interface ListAnswer {
   continue?: string;
   remainingItemCount?: number;
   servedBy: 'cache' | 'etcd';
-  reason: string;
+  reason: ReasonCode;
   detail: string;
 }
 
@@ -105,7 +105,7 @@ async function listFromCache(ctx: RequestContext, d: RoutingDecision, sel: Selec
   return a;
 }
 
-async function listFromStorage(ctx: RequestContext, sel: Selectors, reason: string, detail: string): Promise<ListAnswer> {
+async function listFromStorage(ctx: RequestContext, sel: Selectors, reason: ReasonCode, detail: string): Promise<ListAnswer> {
   const q = ctx.info.query;
   const r = await ctx.backend!.store.getList({
     namespace: ctx.info.namespace,

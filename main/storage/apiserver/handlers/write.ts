@@ -1,9 +1,11 @@
-// Writes (etcd mode): create, update, patch, delete — always to etcd, as upstream (§2.6). The
-// registry's part is kept small: name/namespace checks, uid and creationTimestamp on create,
-// optimistic concurrency on metadata.resourceVersion (409 Conflict), delete preconditions.
+// Writes (etcd mode): create, update, patch, delete — always to etcd, as upstream (§2.6). Update,
+// patch and delete start from the watch cache's copy (../registry/guaranteed_update.ts); delete
+// follows the generic registry and the pod strategy (../registry/delete.ts). The rest of the
+// registry is kept small: name/namespace checks, uid and creationTimestamp on create, optimistic
+// concurrency on metadata.resourceVersion (409 Conflict).
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { RequestContext } from '../context.js';
-import { decide } from '../../routing/decide.js';
+import { decide, type ReasonCode } from '../../routing/decide.js';
 import type { KubeObject, StoredObject } from '../../object.js';
 import { StatusError, isStatusError, newBadRequest, newConflict, newInvalid } from '../../errors.js';
 import { groupVersion } from '../../resources.js';
@@ -12,6 +14,9 @@ import { readJSON } from './body.js';
 import { applyPatch, patchTypeOf } from './patch-apply.js';
 import { routingRequest, sendError, sendRejected, toClientObject } from './common.js';
 import type { Preconditions } from '../backend.js';
+import type { ResourceInfo } from '../../resources.js';
+import { beforeDelete, finalizersForGarbageCollection, markAsDeleting, parseDeleteOptions, returnsDeletedObject, shouldDeleteDuringUpdate, type DeleteOptions } from '../registry/delete.js';
+import { DELETE_INSTEAD, deleteFromCachedState, describeOrigin, guaranteedUpdate, type UpdateResult, type WriteOrigin } from '../registry/guaranteed_update.js';
 
 const modifiedMessage = 'the object has been modified; please apply your changes to the latest version and try again';
 
@@ -80,7 +85,7 @@ async function beforeStorage<T>(f: () => Promise<T> | T): Promise<T> {
   }
 }
 
-function sendWriteError(ctx: RequestContext, e: unknown, d: { reason: string; detail: string }): void {
+function sendWriteError(ctx: RequestContext, e: unknown, d: { reason: ReasonCode; detail: string }): void {
   if (e instanceof Refused) {
     sendError(ctx, e.inner, { servedBy: 'rejected', reason: 'invalidRequest', detail: 'Refused by the handler before reaching storage.' });
     return;
@@ -130,6 +135,33 @@ function carryOver(next: KubeObject, cur: StoredObject): void {
   if (typeof m.generation === 'number') next.metadata.generation = m.generation;
   // generation tracks spec changes (most built-in strategies' PrepareForUpdate).
   if (typeof m.generation === 'number' && JSON.stringify(next.spec) !== JSON.stringify(cur.object.spec)) next.metadata.generation = m.generation + 1;
+  // Only the registry's delete sets these; an update keeps them (BeforeUpdate).
+  for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) {
+    if (m[f] !== undefined) next.metadata[f] = m[f];
+    else delete next.metadata[f];
+  }
+}
+
+/** The decision of a write that went through GuaranteedUpdate or a cached-copy delete. */
+function writeOutcome(origin: WriteOrigin): { reason: ReasonCode; detail: string } {
+  const reason: ReasonCode = origin.retries > 0 ? 'writeRetriedFromStorage' : origin.from === 'cache' ? 'writeFromCachedObject' : 'writeToStorage';
+  return { reason, detail: describeOrigin(origin) };
+}
+
+/** An update emptied the finalizers of an object being deleted: it is deleted instead (Store.Update). */
+function deleteIfFinalized(ctx: RequestContext, next: KubeObject, cur: StoredObject): KubeObject | typeof DELETE_INSTEAD {
+  if (!ctx.backend!.store.appliesRegistryRules && shouldDeleteDuringUpdate(next, cur.object)) return DELETE_INSTEAD;
+  return next;
+}
+
+function recordUpdate(ctx: RequestContext, r: UpdateResult, status: number): void {
+  const o = writeOutcome(r.origin);
+  const what = r.deleted
+    ? ' The update removed the last finalizer of an object being deleted, so the object was deleted (Store.Update: shouldDeleteDuringUpdate).'
+    : r.unchanged
+      ? ' The update changed nothing, so nothing was written.'
+      : '';
+  ctx.record({ servedBy: 'etcd', reason: o.reason, detail: `${o.detail}${what}`, status, resourceVersion: String(r.stored.resourceVersion) });
 }
 
 export async function handleUpdate(ctx: RequestContext): Promise<void> {
@@ -144,29 +176,30 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
       if (o.metadata.name && o.metadata.name !== name) {
         throw newBadRequest(`the name of the object (${o.metadata.name}) does not match the name on the URL (${name})`);
       }
+      const rvText = o.metadata.resourceVersion;
+      if (rvText) {
+        const n = Number(rvText);
+        if (!Number.isSafeInteger(n) || n <= 0) throw newBadRequest(`invalid resourceVersion: ${rvText}`);
+      }
       return o;
     });
     o.metadata.name = name;
     const ns = res.namespaced ? ctx.info.namespace : undefined;
     const rvText = o.metadata.resourceVersion;
-    const cur = await ctx.backend!.store.get(ns, name, { resourceVersion: '' });
-    let expected: number | undefined;
-    if (rvText) {
-      expected = Number(rvText);
-      if (!Number.isSafeInteger(expected) || expected <= 0) throw newBadRequest(`invalid resourceVersion: ${rvText}`);
-      if (expected !== cur.resourceVersion) throw newConflict(res.group, res.resource, name, modifiedMessage);
-    } else {
-      // AllowUnconditionalUpdate: without a resourceVersion the update applies to the current copy.
-      expected = cur.resourceVersion;
-    }
-    carryOver(o, cur);
-    delete o.metadata.resourceVersion;
-    const stored = await ctx.backend!.store.update(ns, name, o, expected).catch((e: unknown) => {
+    const r = await guaranteedUpdate(ctx.backend!, ns, name, (cur) => {
+      // With a resourceVersion the update applies only to that version; without one
+      // (AllowUnconditionalUpdate) to whatever is current.
+      if (rvText && Number(rvText) !== cur.resourceVersion) throw newConflict(res.group, res.resource, name, modifiedMessage);
+      const next = structuredClone(o);
+      carryOver(next, cur);
+      delete next.metadata.resourceVersion;
+      return deleteIfFinalized(ctx, next, cur);
+    }).catch((e: unknown) => {
       if (isStatusError(e) && e.code === 409) throw newConflict(res.group, res.resource, name, modifiedMessage);
       throw e;
     });
-    ctx.record({ servedBy: 'etcd', reason: d.reason, detail: d.detail, status: 200, resourceVersion: String(stored.resourceVersion) });
-    writeJSON(ctx.res, 200, toClientObject(res, stored));
+    recordUpdate(ctx, r, 200);
+    writeJSON(ctx.res, 200, toClientObject(res, r.stored));
   } catch (e) {
     sendWriteError(ctx, e, d);
   }
@@ -186,34 +219,49 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
       }
       return { type, patch: await readJSON(ctx.req) };
     });
-    // GuaranteedUpdate: read, apply, compare-and-swap on the mod revision; retry on conflict
-    // unless the patch itself pins a resourceVersion (then a mismatch is the client's conflict).
-    for (let attempt = 0; ; attempt++) {
-      const cur = await ctx.backend!.store.get(ns, name, { resourceVersion: '' });
-      const current = toClientObject(res, cur);
-      const next = asObject(applyPatch(type, structuredClone(current), patch));
+    // GuaranteedUpdate: apply the patch to the cached copy, compare-and-swap on its mod revision,
+    // re-read etcd and apply again on conflict. A patch that pins a resourceVersion conflicts
+    // when etcd's copy is at another one.
+    const r = await guaranteedUpdate(ctx.backend!, ns, name, (cur) => {
+      const next = asObject(applyPatch(type, structuredClone(toClientObject(res, cur)), patch));
       const pinned = next.metadata.resourceVersion;
       if (pinned && pinned !== String(cur.resourceVersion)) throw newConflict(res.group, res.resource, name, modifiedMessage);
       if (next.metadata.name !== name) throw newBadRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
       checkIdentity(ctx, next);
       carryOver(next, cur);
       delete next.metadata.resourceVersion;
-      try {
-        const stored = await ctx.backend!.store.update(ns, name, next, cur.resourceVersion);
-        const detail = attempt > 0 ? `${d.detail} Retried ${attempt} time(s) after a conflicting write.` : d.detail;
-        ctx.record({ servedBy: 'etcd', reason: d.reason, detail, status: 200, resourceVersion: String(stored.resourceVersion) });
-        writeJSON(ctx.res, 200, toClientObject(res, stored));
-        return;
-      } catch (e) {
-        if (isStatusError(e) && e.code === 409 && !pinned && attempt < 5) continue;
-        if (isStatusError(e) && e.code === 409) throw newConflict(res.group, res.resource, name, modifiedMessage);
-        throw e;
-      }
-    }
+      return deleteIfFinalized(ctx, next, cur);
+    }).catch((e: unknown) => {
+      if (isStatusError(e) && e.code === 409) throw newConflict(res.group, res.resource, name, modifiedMessage);
+      throw e;
+    });
+    recordUpdate(ctx, r, 200);
+    writeJSON(ctx.res, 200, toClientObject(res, r.stored));
   } catch (e) {
     sendWriteError(ctx, e, d);
   }
 }
+
+/** DeleteOptions from the body and the query (the handler decodes both into one). */
+async function readDeleteOptions(ctx: RequestContext): Promise<DeleteOptions> {
+  const len = Number(ctx.req.headers['content-length'] ?? 0);
+  const body = len > 0 || ctx.req.headers['transfer-encoding'] ? await readJSON(ctx.req) : undefined;
+  const q = ctx.info.query;
+  const merged: Record<string, unknown> = { ...((body as Record<string, unknown> | null) ?? {}) };
+  if (q.gracePeriodSeconds !== undefined && merged.gracePeriodSeconds === undefined) merged.gracePeriodSeconds = Number(q.gracePeriodSeconds);
+  if (q.propagationPolicy !== undefined && merged.propagationPolicy === undefined) merged.propagationPolicy = q.propagationPolicy;
+  if (q.orphanDependents !== undefined && merged.orphanDependents === undefined) merged.orphanDependents = q.orphanDependents === 'true';
+  return parseDeleteOptions(merged);
+}
+
+/** finalizeDelete: pods answer with the object itself, everything else with a Success Status. */
+function deletedAnswer(res: ResourceInfo, name: string, obj: StoredObject): unknown {
+  if (returnsDeletedObject(res)) return toClientObject(res, obj);
+  return successStatus({ name, ...(res.group ? { group: res.group } : {}), kind: res.resource, ...(obj.object.metadata.uid ? { uid: obj.object.metadata.uid } : {}) });
+}
+
+const ALREADY_DELETING = new Error('already deleting');
+const DELETE_NOW = new Error('delete now');
 
 export async function handleDelete(ctx: RequestContext): Promise<void> {
   const d = writeDecision(ctx, 'delete');
@@ -221,23 +269,93 @@ export async function handleDelete(ctx: RequestContext): Promise<void> {
   const res = ctx.resource!;
   const name = ctx.info.name!;
   const ns = res.namespaced ? ctx.info.namespace : undefined;
+  const be = ctx.backend!;
   try {
-    const pre = await beforeStorage(async (): Promise<Preconditions | undefined> => {
-      const len = Number(ctx.req.headers['content-length'] ?? 0);
-      if (len > 0 || ctx.req.headers['transfer-encoding']) {
-        const body = (await readJSON(ctx.req)) as { preconditions?: Preconditions } | null;
-        return body?.preconditions;
+    const opts = await beforeStorage(() => readDeleteOptions(ctx));
+    const pre: Preconditions | undefined = opts.preconditions ? { ...opts.preconditions } : undefined;
+    if (be.store.appliesRegistryRules) {
+      // kube mode: the cluster's own registry applies graceful deletion and finalizers.
+      const deleted = await be.store.delete(ns, name, pre);
+      ctx.record({ servedBy: 'etcd', reason: d.reason, detail: "Forwarded to the cluster's apiserver, whose registry applies graceful deletion and finalizers.", status: 200, resourceVersion: String(deleted.resourceVersion) });
+      writeJSON(ctx.res, 200, deletedAnswer(res, name, deleted));
+      return;
+    }
+    // Store.Delete reads the object from etcd first (a quorum Get), then applies BeforeDelete.
+    const obj = await be.store.get(ns, name, { resourceVersion: '' });
+    const first = beforeDelete(res, structuredClone(obj.object), { ...opts });
+    let rule = first.rule;
+    if (first.pending) {
+      ctx.record({ servedBy: 'etcd', reason: 'writeToStorage', detail: `Nothing written: ${rule}.`, status: 200, resourceVersion: String(obj.resourceVersion) });
+      writeJSON(ctx.res, 200, deletedAnswer(res, name, obj));
+      return;
+    }
+    const hasFinalizers = ((obj.object.metadata.finalizers as string[] | undefined) ?? []).length > 0;
+    const gcChange = finalizersForGarbageCollection(obj.object, opts).changed;
+    let steps = '';
+    if (first.graceful || hasFinalizers || gcChange) {
+      // updateForGracefulDeletionAndFinalizers: one GuaranteedUpdate that sets the deletion
+      // fields (and GC finalizers); the object stays while it has finalizers or a grace period.
+      let lastGrace = 0;
+      let keptByFinalizers = false;
+      let r: UpdateResult | undefined;
+      try {
+        r = await guaranteedUpdate(
+          be,
+          ns,
+          name,
+          (cur) => {
+            const next = structuredClone(cur.object);
+            const o = { ...opts };
+            const b = beforeDelete(res, next, o);
+            if (b.pending) throw ALREADY_DELETING;
+            const gc = finalizersForGarbageCollection(next, o);
+            if (gc.changed) next.metadata.finalizers = gc.finalizers;
+            keptByFinalizers = ((next.metadata.finalizers as string[] | undefined) ?? []).length > 0;
+            if (!b.graceful) {
+              if (!keptByFinalizers) throw DELETE_NOW;
+              markAsDeleting(next);
+              rule = `the object has finalizers (${(next.metadata.finalizers as string[]).join(', ')}): markAsDeleting sets deletionTimestamp and grace period 0, and it stays until they are removed`;
+            } else {
+              rule = b.rule;
+            }
+            lastGrace = o.gracePeriodSeconds ?? 0;
+            delete next.metadata.resourceVersion;
+            return next;
+          },
+          pre,
+        );
+      } catch (e) {
+        if (e === ALREADY_DELETING) {
+          ctx.record({ servedBy: 'etcd', reason: 'writeToStorage', detail: 'Nothing written: a graceful deletion is already pending.', status: 200, resourceVersion: String(obj.resourceVersion) });
+          writeJSON(ctx.res, 200, deletedAnswer(res, name, obj));
+          return;
+        }
+        if (e !== DELETE_NOW) throw e;
       }
-      return undefined;
+      if (r) {
+        const kept = keptByFinalizers || lastGrace > 0;
+        const o = writeOutcome(r.origin);
+        if (kept) {
+          const why = keptByFinalizers && first.graceful ? `${rule}; it also has finalizers, so it stays until they are removed` : rule;
+          ctx.record({ servedBy: 'etcd', reason: o.reason, detail: `Registry rule: ${why}. ${o.detail}`, status: 200, resourceVersion: String(r.stored.resourceVersion) });
+          // Not deleted yet: the answer is the object as updated (202 only for orphanDependents=false).
+          writeJSON(ctx.res, opts.orphanDependents === false ? 202 : 200, toClientObject(res, r.stored));
+          return;
+        }
+        steps = `First an update set deletionTimestamp and deletionGracePeriodSeconds=0 (RV ${r.stored.resourceVersion}; ${o.detail}) `;
+        if (pre?.resourceVersion !== undefined) pre.resourceVersion = String(r.stored.resourceVersion);
+      }
+    }
+    const { deleted, origin } = await deleteFromCachedState(be, ns, name, pre);
+    const o = writeOutcome(origin);
+    ctx.record({
+      servedBy: 'etcd',
+      reason: o.reason,
+      detail: `Registry rule: ${rule}. ${steps ? `${steps}then the key was deleted: ` : ''}${o.detail}`,
+      status: 200,
+      resourceVersion: String(deleted.resourceVersion),
     });
-    const deleted = await ctx.backend!.store.delete(ns, name, pre);
-    ctx.record({ servedBy: 'etcd', reason: d.reason, detail: d.detail, status: 200, resourceVersion: String(deleted.resourceVersion) });
-    // Deletion without graceful termination: kube answers a Success Status naming the object.
-    writeJSON(
-      ctx.res,
-      200,
-      successStatus({ name, ...(res.group ? { group: res.group } : {}), kind: res.resource, ...(deleted.object.metadata.uid ? { uid: deleted.object.metadata.uid } : {}) }),
-    );
+    writeJSON(ctx.res, 200, deletedAnswer(res, name, deleted));
   } catch (e) {
     sendWriteError(ctx, e, d);
   }
