@@ -16,7 +16,7 @@ import { routingRequest, sendError, sendRejected, toClientObject } from './commo
 import type { Preconditions } from '../backend.js';
 import type { ResourceInfo } from '../../resources.js';
 import { beforeDelete, finalizersForGarbageCollection, markAsDeleting, parseDeleteOptions, returnsDeletedObject, shouldDeleteDuringUpdate, type DeleteOptions } from '../registry/delete.js';
-import { DELETE_INSTEAD, deleteFromCachedState, describeOrigin, guaranteedUpdate, type UpdateResult, type WriteOrigin } from '../registry/guaranteed_update.js';
+import { DELETE_INSTEAD, deleteFromCachedState, describeOrigin, guaranteedUpdate, type TryUpdate, type UpdateResult, type WriteOrigin } from '../registry/guaranteed_update.js';
 
 const modifiedMessage = 'the object has been modified; please apply your changes to the latest version and try again';
 
@@ -154,6 +154,17 @@ function deleteIfFinalized(ctx: RequestContext, next: KubeObject, cur: StoredObj
   return next;
 }
 
+/** GuaranteedUpdate with `tryUpdate`, then the decision and the 200 answer; every conflict reads as upstream's. */
+async function updateAndAnswer(ctx: RequestContext, ns: string | undefined, name: string, tryUpdate: TryUpdate): Promise<void> {
+  const res = ctx.resource!;
+  const r = await guaranteedUpdate(ctx.backend!, ns, name, tryUpdate).catch((e: unknown) => {
+    if (isStatusError(e) && e.code === 409) throw newConflict(res.group, res.resource, name, modifiedMessage);
+    throw e;
+  });
+  recordUpdate(ctx, r, 200);
+  writeJSON(ctx.res, 200, toClientObject(res, r.stored));
+}
+
 function recordUpdate(ctx: RequestContext, r: UpdateResult, status: number): void {
   const o = writeOutcome(r.origin);
   const what = r.deleted
@@ -186,7 +197,7 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
     o.metadata.name = name;
     const ns = res.namespaced ? ctx.info.namespace : undefined;
     const rvText = o.metadata.resourceVersion;
-    const r = await guaranteedUpdate(ctx.backend!, ns, name, (cur) => {
+    await updateAndAnswer(ctx, ns, name, (cur) => {
       // With a resourceVersion the update applies only to that version; without one
       // (AllowUnconditionalUpdate) to whatever is current.
       if (rvText && Number(rvText) !== cur.resourceVersion) throw newConflict(res.group, res.resource, name, modifiedMessage);
@@ -194,12 +205,7 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
       carryOver(next, cur);
       delete next.metadata.resourceVersion;
       return deleteIfFinalized(ctx, next, cur);
-    }).catch((e: unknown) => {
-      if (isStatusError(e) && e.code === 409) throw newConflict(res.group, res.resource, name, modifiedMessage);
-      throw e;
     });
-    recordUpdate(ctx, r, 200);
-    writeJSON(ctx.res, 200, toClientObject(res, r.stored));
   } catch (e) {
     sendWriteError(ctx, e, d);
   }
@@ -222,7 +228,7 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
     // GuaranteedUpdate: apply the patch to the cached copy, compare-and-swap on its mod revision,
     // re-read etcd and apply again on conflict. A patch that pins a resourceVersion conflicts
     // when etcd's copy is at another one.
-    const r = await guaranteedUpdate(ctx.backend!, ns, name, (cur) => {
+    await updateAndAnswer(ctx, ns, name, (cur) => {
       const next = asObject(applyPatch(type, structuredClone(toClientObject(res, cur)), patch));
       const pinned = next.metadata.resourceVersion;
       if (pinned && pinned !== String(cur.resourceVersion)) throw newConflict(res.group, res.resource, name, modifiedMessage);
@@ -231,12 +237,7 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
       carryOver(next, cur);
       delete next.metadata.resourceVersion;
       return deleteIfFinalized(ctx, next, cur);
-    }).catch((e: unknown) => {
-      if (isStatusError(e) && e.code === 409) throw newConflict(res.group, res.resource, name, modifiedMessage);
-      throw e;
     });
-    recordUpdate(ctx, r, 200);
-    writeJSON(ctx.res, 200, toClientObject(res, r.stored));
   } catch (e) {
     sendWriteError(ctx, e, d);
   }
