@@ -12,6 +12,7 @@ import type { CloseReason, WatcherInfo } from '../../../shared/model.js';
 import { StatusError, newInternalError, type Status } from '../errors.js';
 import { objectFields } from '../selectors/object_fields.js';
 import { initialEventsAnnotationKey } from '../initial-events.js';
+import { BoundedQueue } from '../../util/queue.js';
 import type { ResourceInfo } from '../resources.js';
 import { groupVersion } from '../resources.js';
 import type { StorageWatcherRegistry } from './storage-watchers.js';
@@ -37,8 +38,8 @@ export interface StorageWatchOptions {
 }
 
 export class StorageWatch {
-  private readonly queue: WatchEvent[] = [];
-  private head = 0;
+  /** One slot beyond the bound for the ERROR event that ends a failed watch. */
+  private readonly queue = new BoundedQueue<WatchEvent>(storageWatchBufferSize + 1);
   private waiter?: () => void;
   private ended = false;
   private watch?: SourceWatch;
@@ -147,13 +148,13 @@ export class StorageWatch {
 
   private push(ev: WatchEvent, bookmark = false): void {
     if (this.ended) return;
-    if (this.queue.length - this.head >= storageWatchBufferSize) {
+    if (this.queue.length >= storageWatchBufferSize) {
       this.finish('bufferFull', `storage watch buffer of ${storageWatchBufferSize} events full: client too slow`);
       return;
     }
     this.queue.push(ev);
     if (bookmark) this.info.bookmarksSent++;
-    this.info.resultLen = this.queue.length - this.head;
+    this.info.resultLen = this.queue.length;
     this.wake();
   }
 
@@ -179,15 +180,9 @@ export class StorageWatch {
 
   async next(): Promise<WatchEvent | null> {
     for (;;) {
-      if (this.head < this.queue.length) {
-        const ev = this.queue[this.head]!;
-        (this.queue as (WatchEvent | undefined)[])[this.head] = undefined;
-        this.head++;
-        if (this.head > 256 && this.head * 2 > this.queue.length) {
-          this.queue.splice(0, this.head);
-          this.head = 0;
-        }
-        this.info.resultLen = this.queue.length - this.head;
+      const ev = this.queue.shift();
+      if (ev) {
+        this.info.resultLen = this.queue.length;
         if (ev.type !== 'BOOKMARK' && ev.type !== 'ERROR') this.info.eventsSent++;
         return ev;
       }
