@@ -44,6 +44,8 @@ export interface ApiServerOptions {
   /** Watches served from storage are listed here (created when absent). */
   storageWatchers?: StorageWatcherRegistry;
   etcdPrefix?: string;
+  /** A POST receiver on the same listener and token (the audit webhook backend), by exact path. */
+  posts?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 export interface ApiServer {
@@ -105,6 +107,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
 
     if (!info.isResourceRequest) {
+      const post = opts.posts && Object.hasOwn(opts.posts, info.path) ? opts.posts[info.path] : undefined;
+      if (post) return post(req, res);
       if (method !== 'GET' && method !== 'HEAD') return writeStatus(res, new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
       if (await serveDebug(info.path, info.query, res, { decisions: decisionLog, snapshot: opts.snapshot })) return;
       return serveNonResource(info.path, res, registry, profile);
