@@ -1,19 +1,17 @@
 // Test harness: the two real kube-apiservers the cluster features are proven on, each on a temp
 // etcd, with the audit log file and the audit webhook turned on at Request level. v1.20.2 is the
 // Debian-source build (main/storage/kube/testing/apiserver.ts); v1.36 is the build in the shared
-// folder beside the repo, started by its own script. Everything is stopped by PID.
+// folder beside the repo (kube-1.36.ts). Everything is stopped by PID.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startEtcd, type EtcdProcess } from '../../storage/etcd/process.js';
 import { findKubeApiserver, startTestApiserver } from '../../storage/kube/testing/apiserver.js';
+import { KUBE_136_MISSING_MESSAGE, findKubeApiserver136, startKube136 } from '../../storage/kube/testing/kube-1.36.js';
 
 const run = promisify(execFile);
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const sharedKube = join(repoRoot, '../shared/kube');
 
 export type ClusterVersion = '1.20' | '1.36';
 
@@ -30,7 +28,7 @@ export interface AuditedCluster {
 /** Why a version cannot start here, or undefined when it can. */
 export function clusterMissing(v: ClusterVersion): string | undefined {
   if (v === '1.20') return findKubeApiserver() ? undefined : 'kube-apiserver v1.20.2 not built: run `bash scripts/build-kube-apiserver.sh`';
-  return existsSync(join(sharedKube, 'start-apiserver.sh')) ? undefined : 'the shared kube-apiserver v1.36 (../shared/kube/start-apiserver.sh) is not beside the repo';
+  return findKubeApiserver136() ? undefined : KUBE_136_MISSING_MESSAGE;
 }
 
 /** Request level for every request: requestURI, user, user agent and status are what routing needs. */
@@ -75,56 +73,25 @@ export async function startAuditedCluster(version: ClusterVersion, opts: Audited
     };
   }
   let etcd: EtcdProcess | undefined;
-  let pid: number | undefined;
   try {
     etcd = await startEtcd();
-    const work = join(dir, 'kube');
-    const cached = join(repoRoot, '.cache/kube-apiserver-1.36/kube-apiserver');
-    const bin = existsSync(cached) ? [cached] : [];
-    const { stdout } = await run('bash', [join(sharedKube, 'start-apiserver.sh'), etcd.endpoint, work, ...bin, '--', ...args], { timeout: 120_000 });
-    const vars = Object.fromEntries(stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-    pid = Number(vars.KUBE_PID);
-    const kubeconfig = vars.KUBE_KUBECONFIG!;
+    const api = await startKube136(etcd.endpoint, args);
     const e = etcd;
-    const p = pid;
     return {
       version,
-      server: vars.KUBE_SERVER!,
-      kubeconfig,
+      server: api.server,
+      kubeconfig: api.kubeconfig,
       auditLog: log,
-      kubectl: async (a) => (await run('kubectl', ['--kubeconfig', kubeconfig, ...a], { maxBuffer: 64 * 1024 * 1024 })).stdout,
+      kubectl: async (a) => (await run('kubectl', ['--kubeconfig', api.kubeconfig, ...a], { maxBuffer: 64 * 1024 * 1024 })).stdout,
       async stop() {
-        await stopPid(p);
+        await api.stop();
         await e.stop();
         rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
-    if (pid) await stopPid(pid);
     await etcd?.stop();
     rmSync(dir, { recursive: true, force: true });
     throw err;
-  }
-}
-
-async function stopPid(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    /* gone */
   }
 }
