@@ -99,7 +99,9 @@ async function listFromCache(ctx: RequestContext, d: RoutingDecision, sel: Selec
   if (r.continueKey !== undefined) {
     // Pages served by the cache carry the RV the page was read at (cache RV or snapshot RV).
     const tokenRV = d.snapshotResourceVersion ?? (d.continueToken && d.continueToken.rv > 0 ? d.continueToken.rv : r.resourceVersion);
-    a.continue = prepareContinueToken(backend.collectionKey + r.continueKey, scopePrefix(backend.collectionKey, ns), tokenRV);
+    // The cacher encodes against the request's key prefix without its trailing '/', so its
+    // tokens' start begins with '/' (etcd-made tokens do not); both decode the same.
+    a.continue = prepareContinueToken(backend.collectionKey + r.continueKey, scopePrefix(backend.collectionKey, ns).slice(0, -1), tokenRV);
   }
   if (r.remainingItemCount !== undefined) a.remainingItemCount = r.remainingItemCount;
   return a;
