@@ -58,6 +58,8 @@ export class CacheWatcher implements CacheWatcherHandle {
   private readonly result: BoundedQueue<ResultItem>;
   /** The replay still owed before anything from input (processInterval). */
   private init?: WatchCacheInterval;
+  /** Watch-list (1.32+): the initial-events-end bookmark owed right after the replay. */
+  private endBookmark?: WatchCacheEvent;
   /** Events with RV ≤ this are not sent (upstream's resourceVersion in process()). */
   private resourceVersion = 0;
   private state: 'initializing' | 'live' | 'closed' = 'initializing';
@@ -106,12 +108,13 @@ export class CacheWatcher implements CacheWatcherHandle {
    * client, not subject to the dispatch budget) before anything from input, as processInterval
    * does.
    */
-  start(interval: WatchCacheInterval, resourceVersion: number): void {
+  start(interval: WatchCacheInterval, resourceVersion: number, initialEventsEndBookmark?: WatchCacheEvent): void {
     if (this.state === 'closed') {
       interval.release();
       return;
     }
     this.init = interval;
+    this.endBookmark = initialEventsEndBookmark;
     this.resourceVersion = resourceVersion;
     this.started = true;
     this.pump();
@@ -184,6 +187,16 @@ export class CacheWatcher implements CacheWatcherHandle {
         this.init = undefined;
         this.state = 'live';
         this.cfg.onInitEvents?.(total);
+        if (this.endBookmark) {
+          // processInterval: the end bookmark right after the initial events, before input.
+          const ev = this.endBookmark;
+          this.endBookmark = undefined;
+          const we = this.convert(ev);
+          if (we) this.result.push({ event: we, rv: ev.resourceVersion });
+          if (ev.resourceVersion > this.resourceVersion) this.resourceVersion = ev.resourceVersion;
+          if (this.cfg.allowWatchBookmarks) this.nextBookmarkAt = this.nextBookmarkTime(this.cfg.clock.now());
+          continue;
+        }
       }
       const ev = this.input.shift();
       if (!ev) break;

@@ -83,6 +83,14 @@ describe('Cacher over a fake source', () => {
     const sel = await c.list({ ...empty, labelSelector: parseLabelSelector('app=y'), limit: 1 });
     expect(sel.continueKey).toBe('ns1/a');
     expect(sel.remainingItemCount).toBeUndefined();
+    // Unscanned items remain after 'd' (ns2/z), so a token is issued although no other item
+    // matches: the next page is empty and ends the list (hasMoreListItems).
+    const sel2 = await c.list({ ...empty, labelSelector: parseLabelSelector('app=y'), limit: 1, continueKey: 'ns1/c' });
+    expect(sel2.items.map((i) => i.object.metadata.name)).toEqual(['d']);
+    expect(sel2.continueKey).toBe('ns1/d');
+    const sel3 = await c.list({ ...empty, labelSelector: parseLabelSelector('app=x'), limit: 1, continueKey: sel2.continueKey });
+    expect(sel3.items).toEqual([]);
+    expect(sel3.continueKey).toBeUndefined();
     const idx = await c.list({ ...empty, fieldSelector: parseFieldSelector('spec.nodeName=node-1') });
     expect(idx.index).toBe('f:spec.nodeName');
     expect(idx.items.map((i) => i.object.metadata.name)).toEqual(['a', 'd']);
@@ -253,6 +261,30 @@ describe('Cacher over a fake source', () => {
     clock.advance(2000);
     await flush();
     expect((await drain(nb, 10)).map((e) => e.type)).toEqual(['ADDED', 'ADDED']);
+  });
+
+  it('watch-list (1.32+): the end bookmark follows the initial events at once, at the RV of registration, before live events; 1.27–1.31 wait for the tick', async () => {
+    const { src, clock, c } = await setup();
+    src.put(key('n', 'a'), pod('n', 'a'));
+    c.start();
+    await c.waitReady();
+    const atRegistration = c.resourceVersion;
+    const now = c.watch(wopts({ sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionText: '', initialEventsEndBookmarkAfterInterval: true }));
+    const ticker = c.watch(wopts({ sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionText: '' }));
+    src.put(key('n', 'b'), pod('n', 'b'));
+    await flush();
+    const first = await drain(now, 10);
+    expect(first.map((e) => e.type)).toEqual(['ADDED', 'BOOKMARK', 'ADDED']);
+    expect((first[1]!.object as KubeObject).metadata).toEqual({ resourceVersion: String(atRegistration), annotations: { 'k8s.io/initial-events-end': 'true' } });
+    // No clock tick yet: the ticker-style watch-list has its live event but no bookmark.
+    expect((await drain(ticker, 10)).map((e) => e.type)).toEqual(['ADDED', 'ADDED']);
+    clock.advance(1000);
+    await flush();
+    const late = await drain(ticker, 10);
+    expect(late.map((e) => e.type)).toEqual(['BOOKMARK']);
+    expect((late[0]!.object as KubeObject).metadata.resourceVersion).toBe(String(c.resourceVersion));
+    // The immediate one owes nothing more: no second end bookmark on the tick.
+    expect(await drain(now, 10)).toHaveLength(0);
   });
 
   it('sizes buffers by rule and force-closes a slow watcher with upstream text while fast ones lose nothing', async () => {

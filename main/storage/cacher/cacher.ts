@@ -329,12 +329,14 @@ export class Cacher implements CacherView {
       const k = keys[i]!;
       if (!k.startsWith(prefix)) break;
       const e = view.get(k)!;
-      if (!matches(e)) continue;
-      if (limit && items.length === limit) {
-        continueKey = items[items.length - 1]!.key.slice(this.config.collectionKey.length);
+      if (matches(e)) items.push(e.stored);
+      if (limit && items.length >= limit) {
+        // hasMoreListItems (cacher.go GetList): a token whenever anything is left to scan,
+        // matching or not, so with a selector the next page can be empty.
+        i++;
+        if (i < keys.length && keys[i]!.startsWith(prefix)) continueKey = items[items.length - 1]!.key.slice(this.config.collectionKey.length);
         break;
       }
-      items.push(e.stored);
     }
     // remainingItemCount only when no selector could drop any of the rest (upstream's
     // PrepareContinueToken); with selectors the count would be a guess.
@@ -414,8 +416,11 @@ export class Cacher implements CacherView {
     };
     const register = () => {
       const { interval, resourceVersion: startRV } = this.watchCache.getAllEventsSince(rv, initial, scope);
+      // setInitialEventsEndBookmarkIfRequested: the end bookmark rides at the end of the interval,
+      // at the cache's RV now, so it precedes every live event.
+      const endBookmark = isWatchList && opts.initialEventsEndBookmarkAfterInterval ? this.dispatcher.bookmarkEvent(this.watchCache.resourceVersion, this.clock.now()) : undefined;
       this.watchers.add(w);
-      w.start(interval, startRV);
+      w.start(interval, startRV, endBookmark);
     };
     if (opts.sendInitialEvents === true && rv > this.watchCache.resourceVersion) {
       // Watch-list at a future RV: wait for the cache like a read would, then start.

@@ -199,13 +199,15 @@ export class Dispatcher {
     let ev: WatchCacheEvent | undefined;
     for (const w of this.cfg.watchers.values()) {
       if (w.closed || w.nextBookmarkAt === undefined || w.nextBookmarkAt > now) continue;
-      ev ??= { type: 'BOOKMARK', key: '', resourceVersion: rv, recordTime: now, bookmarkObject: this.bookmarkObject(rv) };
+      ev ??= this.bookmarkEvent(rv, now);
       if (w.nonblockingAdd(ev)) this.cfg.counters.bookmarksSent++;
       w.nextBookmarkAt = w.nextBookmarkTime(now);
     }
   }
 
-  private bookmarkObject(rv: number): KubeObject {
-    return { kind: this.cfg.kind, apiVersion: this.cfg.apiVersion, metadata: { resourceVersion: String(rv) } as KubeObject['metadata'] };
+  /** A BOOKMARK at `rv`: an empty object of the resource's kind carrying only the RV. */
+  bookmarkEvent(rv: number, now: number): WatchCacheEvent {
+    const bookmarkObject = { kind: this.cfg.kind, apiVersion: this.cfg.apiVersion, metadata: { resourceVersion: String(rv) } as KubeObject['metadata'] };
+    return { type: 'BOOKMARK', key: '', resourceVersion: rv, recordTime: now, bookmarkObject };
   }
 }

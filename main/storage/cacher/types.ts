@@ -65,6 +65,12 @@ export interface CacheWatchOptions {
   /** A watch-list at a future RV waits for the cache; with this, progress is requested meanwhile. */
   requestProgress?: boolean;
   allowWatchBookmarks: boolean;
+  /**
+   * Watch-list: send the k8s.io/initial-events-end bookmark straight after the initial events, at
+   * the cache's RV when the watcher registered (1.32+ setInitialEventsEndBookmarkIfRequested);
+   * otherwise it waits for the bookmark ticker (1.27–1.31).
+   */
+  initialEventsEndBookmarkAfterInterval?: boolean;
   /** Absolute deadline (ms since epoch) of the watch request; bookmarks stop 2s before it. */
   deadline: number;
   userAgent: string;

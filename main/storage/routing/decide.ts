@@ -564,7 +564,11 @@ function decideWatch(ctx: Ctx, opts: ListOptions, defaulted: boolean): RoutingDe
   d.initialEvents = areInitialEventsRequired(parsed.rv, sie);
   if (sie === true) {
     d.initialEventsEndBookmark = opts.allowWatchBookmarks;
-    const end = opts.allowWatchBookmarks ? ', then the k8s.io/initial-events-end bookmark' : '';
+    const end = !opts.allowWatchBookmarks
+      ? ''
+      : profile.rules.initialEventsEndBookmark === 'afterInitialEvents'
+        ? ', then at once the k8s.io/initial-events-end bookmark at the cache\'s RV'
+        : ', then the k8s.io/initial-events-end bookmark with the next bookmark tick (up to a second later, after any live events due by then)';
     if (rvText === '') {
       d.reason = 'consistentReadFromCache';
       d.consistentRead = true;

@@ -80,3 +80,11 @@ describe('profiles', () => {
     expect(etcdSupportsRequestWatchProgress()).toBe(false);
   });
 });
+
+describe('the watch-list end bookmark per release', () => {
+  it('follows the initial events at once from 1.32 (setInitialEventsEndBookmarkIfRequested); waits for the ticker before', () => {
+    const when = (v: string) => resolveProfile(v).rules.initialEventsEndBookmark;
+    expect(['1.27', '1.28', '1.29', '1.30', '1.31'].map(when)).toEqual(['ticker', 'ticker', 'ticker', 'ticker', 'ticker']);
+    expect(['1.32', '1.33', '1.34', '1.36', 'master'].map(when)).toEqual(['afterInitialEvents', 'afterInitialEvents', 'afterInitialEvents', 'afterInitialEvents', 'afterInitialEvents']);
+  });
+});

@@ -80,6 +80,12 @@ export interface ProfileRules {
    * (storage.ValidateListOptions runs first: 400 `invalid resource version: ...`).
    */
   listInvalidRV: 'cacher500' | 'storage400';
+  /**
+   * When a watch-list's k8s.io/initial-events-end bookmark is sent: 'afterInitialEvents' = right
+   * after them, at the cache's RV on registration (1.32+, setInitialEventsEndBookmarkIfRequested);
+   * 'ticker' = with the next bookmark tick, after any live events already due (1.27–1.31).
+   */
+  initialEventsEndBookmark: 'afterInitialEvents' | 'ticker';
   /** The etcd3 store (no cache) can serve sendInitialEvents itself (1.29+). */
   etcdWatchList: boolean;
   /** The 429 message may carry the last ListAndWatch error (1.33+). */
@@ -134,6 +140,7 @@ const baseRules: ProfileRules = {
   watchRVEmpty: 'cache',
   retryAfter: 'exponential',
   listInvalidRV: 'storage400',
+  initialEventsEndBookmark: 'afterInitialEvents',
   etcdWatchList: true,
   notReadyMessageHasError: true,
   blockTimeoutMs: 3000,
@@ -166,6 +173,7 @@ export const profile1_27 = make({
     watchRVEmpty: 'storage',
     retryAfter: 'fixed1',
     listInvalidRV: 'cacher500',
+    initialEventsEndBookmark: 'ticker',
     etcdWatchList: false,
     notReadyMessageHasError: false,
   },
@@ -220,6 +228,7 @@ export const profile1_31 = make({
     watchRVEmpty: 'gate',
     retryAfter: 'fixed1',
     listInvalidRV: 'cacher500',
+    initialEventsEndBookmark: 'ticker',
     notReadyMessageHasError: false,
   },
   notes: ['1.32 turns WatchList on by default (beta); resolveProfile("1.32") returns this profile with WatchList on.'],
@@ -363,7 +372,8 @@ export function resolveProfile(nameOrVersion: string): Profile {
   }
   if (minor === 31) return profile1_31;
   if (minor === 32) {
-    return derive(profile1_31, '1.32', '1.32', 32, {}, { WatchList: betaOn }, '1.32: WatchList beta, on by default (handler defaulting turns RV ""/"0" watches into watch-list requests).');
+    return derive(profile1_31, '1.32', '1.32', 32, { initialEventsEndBookmark: 'afterInitialEvents' }, { WatchList: betaOn },
+      '1.32: WatchList beta, on by default (handler defaulting turns RV ""/"0" watches into watch-list requests); the initial-events-end bookmark follows the initial events at once.');
   }
   if (minor === 33) return profile1_33;
   if (minor >= 34 && minor <= 36) return profile1_34;

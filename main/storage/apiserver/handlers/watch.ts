@@ -99,6 +99,7 @@ export async function handleWatch(ctx: RequestContext): Promise<void> {
         sendInitialEvents: sieParam !== undefined && ctx.profile.gates.WatchList ? isTrueParam(sieParam) : undefined,
         requestProgress: d.requestProgress,
         allowWatchBookmarks: isTrueParam(q.allowWatchBookmarks),
+        initialEventsEndBookmarkAfterInterval: ctx.profile.rules.initialEventsEndBookmark === 'afterInitialEvents',
         deadline,
         userAgent: ctx.userAgent,
       };
