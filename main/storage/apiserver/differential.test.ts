@@ -33,49 +33,8 @@ export const DELIBERATE: readonly { what: string; why: string }[] = [
   },
 ];
 
-/**
- * Departures not fixed yet, named by issue item. Each has a normalisation applied to both
- * answers; it is reported loudly whenever it was needed, and the last test fails once it is no
- * longer needed, so a fixed departure must be removed from here.
- */
-const PENDING: { item: string; normalise: (s: string) => string }[] = [
-  {
-    item: 'continue tokens minted by the cache start with "/" (issue item 1)',
-    normalise: (s) => s.replace(/"continue":"([A-Za-z0-9_-]+)"/g, (_, t: string) => {
-      const j = JSON.parse(Buffer.from(t, 'base64url').toString('utf8')) as { v: string; rv: number; start: string };
-      return `"continue":${JSON.stringify({ ...j, start: j.start.replace(/^\//, '') })}`;
-    }),
-  },
-  {
-    item: 'a paginated LIST from the cache with a selector issues a token while unscanned items remain, even if the next page is empty (issue item 5)',
-    normalise: (s) => s.replace(/,"continue":("[^"]*"|\{[^}]*\})/g, ''),
-  },
-  {
-    item: 'the watch-list end bookmark comes right after the initial events (issue item 4)',
-    normalise: (s) => s.replace(/,?"BOOKMARK @\d+ initial-events-end"/g, ''),
-  },
-];
-const pendingHits = new Map<string, number>();
-
-/** Compares two normalised answers; a difference only a pending departure explains is counted, not failed. */
-function differs(real: string, mine: string): boolean {
-  if (real === mine) return false;
-  let a = real;
-  let b = mine;
-  for (const p of PENDING) {
-    const [na, nb] = [p.normalise(a), p.normalise(b)];
-    if (na !== a || nb !== b) {
-      a = na;
-      b = nb;
-      if (a === b) {
-        pendingHits.set(p.item, (pendingHits.get(p.item) ?? 0) + 1);
-        console.warn(`!!! differential: pending departure needed: ${p.item}`);
-        return false;
-      }
-    }
-  }
-  return true;
-}
+/** Whether two normalised answers differ. */
+const differs = (real: string, mine: string): boolean => real !== mine;
 
 type Target = { url: string; token: string; caPem: string };
 
@@ -509,9 +468,3 @@ for (const run of runs) {
   });
 }
 
-describe('differential: pending departures', () => {
-  it.skipIf(!kubeBin || runs.some((r) => !r.bin))('each pending departure is still needed (remove it from PENDING once fixed)', () => {
-    const unused = PENDING.map((p) => p.item).filter((i) => !pendingHits.has(i));
-    expect(unused).toEqual([]);
-  });
-});
