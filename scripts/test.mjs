@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: type checks, the production build, the Node test suite (vitest, real etcd) and the
-// browser suite (Playwright in Debian Chromium), then one closing line with the totals across all
-// of them. Skipped tests are counted and listed, never folded into "passed".
+// `npm test`: type checks, lint (the rooms rule among them), the production build, the Node test
+// suite (vitest, real etcd) and the browser suite (Playwright in Debian Chromium), then one closing
+// line with the totals across all of them. Skipped tests are counted and listed, never folded into "passed".
 import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 
@@ -59,6 +59,7 @@ function countPlaywright(file) {
 const only = process.argv[2]; // optional: unit | e2e
 if (!only) {
   run('typecheck', 'npm', ['run', '--silent', 'typecheck']);
+  run('lint', 'npm', ['run', '--silent', 'lint']);
   run('build', 'npm', ['run', '--silent', 'build']);
 }
 if (!only || only === 'unit') {

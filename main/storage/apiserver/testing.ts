@@ -37,7 +37,7 @@ export interface HttpAnswer {
   headers: IncomingHttpHeaders;
   text: string;
   /** Parsed JSON body (undefined when not JSON). */
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
 }
 
 export interface TestApiServer {
@@ -240,7 +240,6 @@ export async function until(cond: () => boolean | Promise<boolean>, ms: number, 
 }
 
 /** Reads a watch response's JSON lines until `n` arrived, the stream ended, or `timeoutMs` passed. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function readWatchLines(res: IncomingMessage, n: number, timeoutMs = 8000): Promise<any[]> {
   return new Promise((resolve) => {
     const lines: unknown[] = [];

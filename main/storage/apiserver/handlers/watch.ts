@@ -13,7 +13,7 @@ import { areInitialEventsRequired } from '../../initial-events.js';
 import { toStatusError, writeChunk, writeStatus } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { StorageWatch } from '../storage-watch.js';
-import { isTrueParam, routingRequest, selectorsOrReject, sendError, sendRejected, waitReadyOr503, type Selectors } from './common.js';
+import { isTrueParam, routingRequest, selectorsOrReject, sendError, sendRejected, waitReadyOr503 } from './common.js';
 import type { KubeObject } from '../../object.js';
 
 /** --min-request-timeout default: a watch without timeoutSeconds lasts 1800s × [1,2). */
