@@ -38,8 +38,13 @@ export const ROOMS = [
 /** The only files that may import `electron`: everything else runs and is tested without it. */
 export const ELECTRON_FILES = ['main/index.ts', 'main/preload.ts'];
 
-/** Tests beside the code may also use the browser suite's fake service. */
-const TEST_ALSO = ['e2e'];
+/**
+ * Tests beside the code may also use the browser suite's fake service, and a test under main/ may
+ * wire its room into the rest of main (a session, the workload's transport) to exercise it whole.
+ */
+function testMayImport(from, to) {
+  return to === 'e2e' || (from.startsWith('main') && (to === 'main' || to.startsWith('main/')));
+}
 
 /** The room (or harness folder) of a repo-relative path; undefined outside the project's folders. */
 export function roomOf(rel) {
@@ -97,7 +102,7 @@ export const roomsRule = {
       if (spec.startsWith('.')) {
         const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
         const to = roomOf(target) ?? target;
-        if (allowed(rule.imports, to) || (isTest && TEST_ALSO.includes(to))) return;
+        if (allowed(rule.imports, to) || (isTest && testMayImport(from, to))) return;
         if (rule.typesFrom?.includes(to)) {
           if (isTypeOnly(node) || isTest) return;
           context.report({ node, messageId: 'typesOnly', data: { from, to, spec } });

@@ -72,6 +72,13 @@ describe('rooms rule', () => {
     }
   });
 
+  it('lets a test under main/ wire its room into the rest of main, but not its production code', async () => {
+    const code = "import { Session } from '../session.js';\nexport const s = Session;\n";
+    expect(await roomErrors('main/recording/x.test.ts', code)).toEqual([]);
+    expect(await roomErrors('main/recording/x.ts', code)).toHaveLength(1);
+    expect(await roomErrors('main/storage/x.test.ts', "import { app } from 'electron';\nexport const a = app;\n")).toHaveLength(1);
+  });
+
   it('makes a new folder under main/ name itself in the table', async () => {
     expect(await roomErrors('main/newroom/x.ts', 'export const x = 1;\n')).toEqual([expect.stringContaining('main/newroom/ is not a room')]);
   });
