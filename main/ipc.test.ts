@@ -100,6 +100,33 @@ describe('registerIpcHandlers', () => {
     expect(service.runRequest).not.toHaveBeenCalled();
   });
 
+  it('answers hostile payloads (bad escapes, lone surrogates, oversized, cyclic-looking, prototype keys) and keeps serving', async () => {
+    const { ipcMain, service, good } = setup();
+    const hostile: unknown[] = [
+      { mode: 'etcd', endpoints: ['http://%E0%A4%A'] },
+      { mode: 'etcd', endpoints: ['http://[/'] },
+      { mode: 'kube', context: 'c'.repeat(300 * 1024) },
+      { mode: 'demo', __proto__: { mode: 'etcd' }, constructor: 1 },
+      { mode: 'etcd', endpoints: Array.from({ length: 10_000 }, () => 'http://127.0.0.1:2379') },
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Symbol('x'),
+      () => 1,
+      Number.NaN,
+    ];
+    for (const payload of hostile) {
+      const env = await ipcMain.invoke(requests.connect.channel, good, payload);
+      expect(env.ok).toBe(false);
+      expect(!env.ok && env.error.code).toBe('invalid');
+    }
+    expect(service.connect).not.toHaveBeenCalled();
+    // What the schema lets through and the session then fails on comes back as an error envelope.
+    service.connect.mockRejectedValueOnce(new Error('no such context'));
+    const thrown = await ipcMain.invoke(requests.connect.channel, good, { mode: 'kube', context: '\ud800', kubeconfig: '/x' });
+    expect(thrown).toEqual({ ok: false, error: { message: 'no such context' } });
+    const env = await ipcMain.invoke(requests.connect.channel, good, { mode: 'demo' });
+    expect(env.ok).toBe(true);
+  });
+
   it('pushes streams to the window while it lives, and disposes cleanly', async () => {
     const { ipcMain, webContents, sent, dispose, connectionListeners } = setup();
     connectionListeners.forEach((fn) => fn({ state: 'connected' }));

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { startWebUi, CONTENT_SECURITY_POLICY, SESSION_COOKIE, type WebUi } from './web.js';
 import { FakeWatchscopeService } from '../e2e/fake-service.js';
 import { streams, type WsServerMessage } from '../shared/ipc.js';
+import { rawRequest } from './testing/raw-request.js';
 
 let root: string;
 let dir: string;
@@ -122,5 +123,60 @@ describe('web mode token guard', () => {
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     ws.send(JSON.stringify({ id: 4, method: 'connect' }));
     expect(await closed).toBe(1008);
+  });
+});
+
+describe('one request never ends the process', () => {
+  const stillServes = async () => {
+    const page = await get('/', { cookie });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<title>t</title>');
+  };
+  const host = () => `127.0.0.1:${ui.port}`;
+
+  it('keeps a cookie with a bad percent-escape (another local app\'s) from breaking a page request', async () => {
+    expect(cookie).not.toBe('');
+    // The session cookie beside someone else's malformed one still opens the page.
+    const withOther = await get('/', { cookie: `other=%E0%A4%A; ${cookie}` });
+    expect(withOther.status).toBe(200);
+    expect((await get('/', { cookie: 'other=%E0%A4%A' })).status).toBe(401);
+    await stillServes();
+  });
+
+  it('keeps a bad cookie on a WebSocket upgrade from breaking the listener', async () => {
+    await expect(openWs({ cookie: 'other=%E0%A4%A' })).rejects.toThrow('HTTP 401');
+    const ws = await openWs({ cookie: `other=%E0%A4%A; ${cookie}`, origin: ui.origin });
+    ws.close();
+    await stillServes();
+  });
+
+  it('answers 400 to request targets new URL() rejects, on a page request and an upgrade', async () => {
+    const page = await rawRequest({ port: ui.port }, `GET http://[/ HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`);
+    expect(page.status).toBe(400);
+    const upgrade = await rawRequest(
+      { port: ui.port },
+      `GET http://[/ HTTP/1.1\r\nHost: ${host()}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
+    expect(upgrade.status).toBe(404);
+    await stillServes();
+  });
+
+  it('closes a WebSocket that sends an oversized or invalid-UTF-8 frame, and keeps serving', async () => {
+    const big = await openWs({ cookie, origin: ui.origin });
+    const bigClosed = new Promise<number>((r) => big.once('close', (code) => r(code)));
+    big.on('error', () => undefined);
+    big.send('x'.repeat(300 * 1024));
+    expect(await bigClosed).toBe(1009);
+
+    const bad = await openWs({ cookie, origin: ui.origin });
+    const badClosed = new Promise<number>((r) => bad.once('close', (code) => r(code)));
+    bad.on('error', () => undefined);
+    // A text frame whose payload is not UTF-8; ws' send() would validate nothing on the client side.
+    bad.send(Buffer.from([0xc3, 0x28, 0xff]), { binary: false });
+    expect(await badClosed).toBe(1007);
+
+    const again = await openWs({ cookie, origin: ui.origin });
+    again.close();
+    await stillServes();
   });
 });

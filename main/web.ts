@@ -81,7 +81,17 @@ function parseCookies(header: string | undefined): Map<string, string> {
   if (!header) return out;
   for (const part of header.split(';')) {
     const i = part.indexOf('=');
-    if (i > 0) out.set(part.slice(0, i).trim(), decodeURIComponent(part.slice(i + 1).trim()));
+    if (i <= 0) continue;
+    // Cookies are shared by every port on a host, so another local app's cookie with a bad
+    // percent-escape is normal traffic: keep such a value as it was sent.
+    const raw = part.slice(i + 1).trim();
+    let value = raw;
+    try {
+      value = decodeURIComponent(raw);
+    } catch {
+      /* not ours to judge */
+    }
+    out.set(part.slice(0, i).trim(), value);
   }
   return out;
 }
@@ -143,10 +153,19 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
     }
   }
 
+  const parseTarget = (target: string | undefined): URL | undefined => {
+    try {
+      return new URL(target ?? '/', origin);
+    } catch {
+      return undefined;
+    }
+  };
+
   const server = http.createServer((req, res) => {
     if (!hostOk(req)) return deny(res, 403, 'unexpected Host header');
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
-    const u = new URL(req.url ?? '/', origin);
+    const u = parseTarget(req.url);
+    if (!u) return deny(res, 400, 'bad request target');
     const presented = u.searchParams.get(WEB_TOKEN_PARAM);
     if (presented !== null) {
       if (token !== null && sameSecret(token, presented)) {
@@ -174,8 +193,8 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
       socket.write(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     };
-    const u = new URL(req.url ?? '/', origin);
-    if (u.pathname !== WEB_SOCKET_PATH) return reject(404, 'Not Found');
+    const u = parseTarget(req.url);
+    if (!u || u.pathname !== WEB_SOCKET_PATH) return reject(404, 'Not Found');
     if (!hostOk(req)) return reject(403, 'Forbidden');
     // Browsers always send Origin on WebSocket upgrades; non-browser clients may omit it but still
     // need the session cookie.
@@ -189,6 +208,9 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
   const clients = new Set<WebSocket>();
   function attach(ws: WebSocket): void {
     clients.add(ws);
+    // ws reports an oversized or invalid-UTF-8 frame as an 'error' (and then closes with 1009 or
+    // 1007); without a listener that error would end the process.
+    ws.on('error', () => undefined);
     const send = (m: WsServerMessage, droppable: boolean) => {
       if (ws.readyState !== ws.OPEN) return;
       if (droppable && ws.bufferedAmount > MAX_BUFFERED_BYTES) return;

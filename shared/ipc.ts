@@ -68,7 +68,8 @@ export const EtcdConnectRequest = z.strictObject({
         .string()
         .min(1)
         .max(512)
-        .regex(/^https?:\/\/[^\s/]+\/?$/, 'endpoint must look like http(s)://host:port'),
+        .regex(/^https?:\/\/[^\s/]+\/?$/, 'endpoint must look like http(s)://host:port')
+        .refine((s) => URL.canParse(s), 'endpoint is not a valid URL'),
     )
     .min(1)
     .max(16),

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request as httpsRequest } from 'node:https';
 import { readWatchLines, startTestApiServer, type TestApiServer } from './testing.js';
+import { rawBody, rawRequest } from '../../testing/raw-request.js';
 
 let h: TestApiServer;
 
@@ -47,16 +48,38 @@ function watchLines(path: string, count: number, timeoutMs = 8000): Promise<{ st
 }
 
 describe('authentication and discovery', () => {
-  it('answers 401 Unauthorized with a Status without a valid bearer token, and records it', async () => {
+  it('answers 401 Unauthorized with a Status without a valid bearer token, and counts rather than logs each', async () => {
     const before = h.decisions.lastId;
+    const counted = h.server.unauthenticatedRequests;
     const r = await h.request('GET', '/api/v1/pods', { token: null });
     expect(r.status).toBe(401);
     expect(r.json).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 });
     const bad = await h.request('GET', '/version', { token: 'wrong' });
     expect(bad.status).toBe(401);
+    const q = 'x'.repeat(15_000);
+    for (let i = 0; i < 50; i++) expect((await h.request('GET', `/api/v1/pods?labelSelector=${q}`, { token: null, headers: { 'User-Agent': `flood-${i}` } })).status).toBe(401);
+    expect(h.server.unauthenticatedRequests - counted).toBe(52);
+    // At most one summary entry per interval, and none carries the client's query or user agent.
     const d = h.decisionsSince(before);
-    expect(d).toHaveLength(1);
-    expect(d[0]).toMatchObject({ servedBy: 'rejected', status: 401, resource: 'pods' });
+    expect(d.length).toBeLessThanOrEqual(1);
+    for (const x of d) {
+      expect(x).toMatchObject({ servedBy: 'rejected', status: 401, reason: 'unauthorized', userAgent: '', query: {} });
+      expect(JSON.stringify(x)).not.toContain('flood-');
+    }
+  });
+
+  it('answers a target new URL() rejects or bad percent-encoding with 401 before the token, 400 after, and keeps serving', async () => {
+    const target = { port: Number(new URL(h.server.url).port), ca: h.server.caPem! };
+    const auth = `Authorization: Bearer ${h.server.token}\r\n`;
+    for (const path of ['http://[/', '/api/v1/namespaces/%E0%A4%A/pods', '/api/v1/namespaces/%zz/configmaps/x']) {
+      const anon = await rawRequest(target, `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      expect(anon.status).toBe(401);
+      expect(JSON.parse(rawBody(anon))).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+      const authed = await rawRequest(target, `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${auth}Connection: close\r\n\r\n`);
+      expect(authed.status).toBe(400);
+      expect(JSON.parse(rawBody(authed))).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
+    }
+    expect((await h.request('GET', '/api/v1/namespaces/default/configmaps')).status).toBe(200);
   });
 
   it('writes a 0600 kubeconfig carrying the CA and the token', async () => {

@@ -12,7 +12,7 @@ import { ResourceRegistry, DEFAULT_ETCD_PREFIX } from '../resources.js';
 import type { StorageBackend } from './backend.js';
 import { generateServingCerts } from './certs.js';
 import { writeKubeconfig as writeKubeconfigFile } from './kubeconfig.js';
-import { parseRequestInfo } from './request-info.js';
+import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { RequestContext } from './context.js';
 import { writeJSON, writeStatus, toStatusError } from './respond.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
@@ -55,8 +55,13 @@ export interface ApiServer {
   /** Watches served straight from storage (telemetry reads them beside the cache's watchers). */
   storageWatchers: StorageWatcherRegistry;
   writeKubeconfig(path: string, contextName?: string): Promise<void>;
+  /** Requests refused for want of a valid bearer token since start. */
+  readonly unauthenticatedRequests: number;
   close(): Promise<void>;
 }
+
+/** At most one decision-log entry per this interval for failed authentications. */
+const UNAUTHENTICATED_LOG_INTERVAL_MS = 10_000;
 
 const unauthorized = () => new StatusError(401, 'Unauthorized', 'Unauthorized');
 const notFoundPath = () => new StatusError(404, 'NotFound', 'the server could not find the requested resource');
@@ -90,21 +95,54 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   };
 
+  // Failed authentications are counted, not logged one by one: an unauthenticated client must
+  // not be able to evict the decision log (or fill it with its query strings and user agents).
+  let unauthenticated = 0;
+  let unauthenticatedLogged = 0;
+  let lastUnauthenticatedRecord = -Infinity;
+  const recordUnauthenticated = (profile: Profile) => {
+    unauthenticated++;
+    const now = performance.now();
+    if (now - lastUnauthenticatedRecord < UNAUTHENTICATED_LOG_INTERVAL_MS) return;
+    lastUnauthenticatedRecord = now;
+    const n = unauthenticated - unauthenticatedLogged;
+    unauthenticatedLogged = unauthenticated;
+    opts.decisions.record({
+      time: Date.now(),
+      verb: 'get',
+      resource: '',
+      query: {},
+      profile: profile.name,
+      servedBy: 'rejected',
+      reason: 'unauthorized',
+      detail: `${n} request${n === 1 ? '' : 's'} without a valid bearer token (${unauthenticated} in all); authentication fails before routing, and further failures within ${UNAUTHENTICATED_LOG_INTERVAL_MS / 1000} s are only counted.`,
+      status: 401,
+      latencyMs: 0,
+      userAgent: '',
+    });
+  };
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    const info = parseRequestInfo(method, req.url ?? '/');
-    const userAgent = req.headers['user-agent'] ?? opts.userAgentDefault ?? '';
-    const registry = new ResourceRegistry(opts.backend.resources());
     const profile = opts.profile();
-    const resource = info.isResourceRequest ? registry.find(info.group, info.version, info.resource) : undefined;
-    const backend = resource ? opts.backend.resource(resource.group, resource.resource) : undefined;
-    const ctx = new RequestContext(req, res, info, resource, backend, profile, userAgent, opts.decisions, storageWatchers, etcdPrefix);
-
+    // Authentication comes first, as in kube-apiserver's handler chain: nothing about the request
+    // (its target may not even parse) is looked at for a client without the token.
     if (!tokenMatches(req.headers.authorization, tokenBuf)) {
-      if (info.isResourceRequest) ctx.record({ servedBy: 'rejected', reason: 'unauthorized', detail: 'No valid bearer token: authentication failed before routing.', status: 401 });
+      recordUnauthenticated(profile);
       writeStatus(res, unauthorized());
       return;
     }
+    let info: RequestInfo;
+    try {
+      info = parseRequestInfo(method, req.url ?? '/');
+    } catch {
+      return writeStatus(res, new StatusError(400, 'BadRequest', 'the request target is not a valid URL path (malformed percent-encoding or host)'));
+    }
+    const userAgent = req.headers['user-agent'] ?? opts.userAgentDefault ?? '';
+    const registry = new ResourceRegistry(opts.backend.resources());
+    const resource = info.isResourceRequest ? registry.find(info.group, info.version, info.resource) : undefined;
+    const backend = resource ? opts.backend.resource(resource.group, resource.resource) : undefined;
+    const ctx = new RequestContext(req, res, info, resource, backend, profile, userAgent, opts.decisions, storageWatchers, etcdPrefix);
 
     if (!info.isResourceRequest) {
       const post = opts.posts && Object.hasOwn(opts.posts, info.path) ? opts.posts[info.path] : undefined;
@@ -212,6 +250,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
 
   const api: ApiServer = {
+    get unauthenticatedRequests() {
+      return unauthenticated;
+    },
     url,
     token,
     ...(certs ? { caPem: certs.caPem } : {}),
