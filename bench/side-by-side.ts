@@ -16,7 +16,7 @@ import { benchDir, configMapKey, fmt, loadObjects, procCpuSeconds, procMemory, r
 import { getAll } from './list.js';
 import { spawnWriter, type WriterProcess } from './writer.js';
 import type { SideClientMessage, SideClientRequest, SideTarget } from './side-client-child.js';
-import type { SideServerMessage } from './side-server-child.js';
+import type { SideServerMessage, SideServerRequest } from './side-server-child.js';
 
 export interface FanoutLoad {
   watchers: number;
@@ -102,6 +102,8 @@ interface Server extends SideTarget {
   name: ServerName;
   pid: number;
   etcd: EtcdProcess;
+  /** watchscope only: restart / read its event-loop delay histogram. */
+  loopDelay?: { reset(): void; read(): Promise<{ p50: number; p99: number; max: number }> };
   stop(): Promise<void>;
 }
 
@@ -113,8 +115,8 @@ async function startKubeApiserver(etcd: EtcdProcess): Promise<Server> {
 async function startWatchscope(etcd: EtcdProcess, cpuProfDir?: string): Promise<Server> {
   const execArgv = ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])];
   const child = fork(join(benchDir, 'side-server-child.ts'), [etcd.endpoint, '1.34'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ready = await new Promise<SideServerMessage>((resolve, reject) => {
-    child.once('message', (m: SideServerMessage) => resolve(m));
+  const ready = await new Promise<Extract<SideServerMessage, { type: 'ready' }>>((resolve, reject) => {
+    child.once('message', (m: SideServerMessage) => (m.type === 'ready' ? resolve(m) : reject(new Error(`watchscope server: ${JSON.stringify(m)}`))));
     child.once('exit', (code) => reject(new Error(`watchscope server exited early (${code})`)));
   });
   return {
@@ -124,6 +126,19 @@ async function startWatchscope(etcd: EtcdProcess, cpuProfDir?: string): Promise<
     caPem: ready.caPem,
     pid: child.pid!,
     etcd,
+    loopDelay: {
+      reset: () => child.send({ type: 'loop-reset' } satisfies SideServerRequest),
+      read: () =>
+        new Promise((resolve) => {
+          const on = (m: SideServerMessage) => {
+            if (m.type !== 'loop') return;
+            child.off('message', on);
+            resolve(m);
+          };
+          child.on('message', on);
+          child.send({ type: 'loop' } satisfies SideServerRequest);
+        }),
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -187,6 +202,8 @@ interface FanoutResult {
   closedByServer: number;
   /** Watches still open that lack events when the wait ended: events lost without a close. */
   shortOnOpenWatch: number;
+  /** watchscope: its event-loop delay during the load, ms. */
+  loopDelay?: { p50: number; p99: number; max: number };
 }
 
 async function fanout(s: Server, client: Client, writer: WriterProcess, load: FanoutLoad, seconds: number, ns: string): Promise<FanoutResult> {
@@ -199,6 +216,7 @@ async function fanout(s: Server, client: Client, writer: WriterProcess, load: Fa
   // Let connection setup settle so only the steady state is measured.
   await sleep(1000);
   resetPeakRss(s.pid);
+  s.loopDelay?.reset();
   const cpu0 = cpuMs(s.pid);
   const done = new Promise<SideClientMessage>((resolve, reject) => {
     const on = (m: SideClientMessage) => {
@@ -215,8 +233,9 @@ async function fanout(s: Server, client: Client, writer: WriterProcess, load: Fa
   if (w.errors) throw new Error(`writer saw ${w.errors} errors`);
   const r = (await done) as Extract<SideClientMessage, { type: 'fanout' }>;
   const cpu = cpuMs(s.pid) - cpu0;
+  const loop = await s.loopDelay?.read();
   const deliveries = r.latencies;
-  return { p50: r.p50, p99: r.p99, cpuPer1k: cpu / (deliveries / 1000), rssPeak: procMemory(s.pid).hwm, undelivered: load.watchers * events - deliveries, closedByServer: r.closedEarly, shortOnOpenWatch: r.shortOnOpenWatch };
+  return { p50: r.p50, p99: r.p99, cpuPer1k: cpu / (deliveries / 1000), rssPeak: procMemory(s.pid).hwm, undelivered: load.watchers * events - deliveries, closedByServer: r.closedEarly, shortOnOpenWatch: r.shortOnOpenWatch, ...(loop ? { loopDelay: loop } : {}) };
 }
 
 async function lists(s: Server, rounds: number, path: string, minItems: number): Promise<number[]> {
@@ -302,7 +321,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
         const label = `${fmt(load.watchers)} watchers × ${fmt(load.eventsPerSec)} ev/s`;
         for (const s of order) {
           const r = await fanout(s, client, writer, load, o.fanoutSeconds, `fan-${run}-${li}`);
-          log(`  fan-out ${label}, ${s.name}: p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, CPU ${fmt(r.cpuPer1k)} ms per 1k deliveries, RSS peak ${fmt(r.rssPeak / 1024 ** 2)} MiB${r.undelivered ? `, ${r.undelivered} NOT DELIVERED (${r.closedByServer} watches closed by the server)` : ''}`);
+          log(`  fan-out ${label}, ${s.name}: p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, CPU ${fmt(r.cpuPer1k)} ms per 1k deliveries, RSS peak ${fmt(r.rssPeak / 1024 ** 2)} MiB${r.loopDelay ? `, event-loop delay p50/p99/max ${fmt(r.loopDelay.p50)}/${fmt(r.loopDelay.p99)}/${fmt(r.loopDelay.max)} ms` : ''}${r.undelivered ? `, ${r.undelivered} NOT DELIVERED (${r.closedByServer} watches closed by the server)` : ''}`);
           figure(`fanout-${li}-p50`, `fan-out ${label}: propagation p50`, 'ms').samples[s.name].push(r.p50);
           figure(`fanout-${li}-p99`, `fan-out ${label}: propagation p99`, 'ms').samples[s.name].push(r.p99);
           figure(`fanout-${li}-cpu`, `fan-out ${label}: server CPU per 1k deliveries`, 'ms').samples[s.name].push(r.cpuPer1k);

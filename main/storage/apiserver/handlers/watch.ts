@@ -10,7 +10,7 @@ import type { CloseReason } from '../../../../shared/model.js';
 import { isStatusError, type Status } from '../../errors.js';
 import { parseResourceVersion } from '../../routing/validation.js';
 import { areInitialEventsRequired } from '../../initial-events.js';
-import { toStatusError, writeChunk, writeStatus } from '../respond.js';
+import { toStatusError, waitDrain, writeChunk, writeStatus } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { StorageWatch } from '../storage-watch.js';
 import { isTrueParam, routingRequest, selectorsOrReject, sendError, sendRejected, waitReadyOr503 } from './common.js';
@@ -25,19 +25,21 @@ interface Pullable {
   stop(reason: CloseReason, message?: string): void;
 }
 
-/** Upper bound of one write when several buffered events go out together. */
-const MAX_CHUNK_CHARS = 64 * 1024;
+/** Bytes taken from a watcher's buffer in one go before waiting for the socket to drain. */
+const MAX_BURST_BYTES = 64 * 1024;
 
 // The same event object is shared by every watcher that sees it (cache_watcher.ts), so its JSON
-// line is made once and reused while the event fans out, as upstream's cachingObject caches an
-// event's serialization. The cache is bounded: the history window keeps events alive far longer
-// than their fan-out lasts, and their lines must not live as long.
+// line is encoded once, to bytes, and those bytes are written to every socket while the event
+// fans out, as upstream's cachingObject caches an event's serialization. Bytes, not a string: a
+// string would be measured and UTF-8-encoded again for each socket. The cache is bounded: the
+// history window keeps events alive far longer than their fan-out lasts, and their lines must not
+// live as long.
 const LINE_CACHE_SIZE = 4096;
-const lines = new Map<WatchEvent, string>();
-function serializedLine(ev: WatchEvent): string {
+const lines = new Map<WatchEvent, Buffer>();
+function serializedLine(ev: WatchEvent): Buffer {
   let l = lines.get(ev);
   if (l === undefined) {
-    l = JSON.stringify({ type: ev.type, object: ev.object }) + '\n';
+    l = Buffer.from(JSON.stringify({ type: ev.type, object: ev.object }) + '\n');
     if (lines.size >= LINE_CACHE_SIZE) lines.delete(lines.keys().next().value!);
     lines.set(ev, l);
   }
@@ -158,33 +160,38 @@ async function pump(ctx: RequestContext, stream: Pullable, deadline: number): Pr
   let firstTable = true;
   try {
     startStream(ctx);
-    const line = (ev: WatchEvent): string => {
+    const line = (ev: WatchEvent): Buffer => {
       if (!table || ev.type === 'ERROR') return serializedLine(ev);
       const o = ev.object as KubeObject;
       const rv = o.metadata?.resourceVersion ?? '';
       const object = ev.type === 'BOOKMARK' ? toTable(ctx.resource!, [], { resourceVersion: rv }, include, false) : toTable(ctx.resource!, [o], { resourceVersion: rv }, include, firstTable);
       firstTable = false;
-      return JSON.stringify({ type: ev.type, object }) + '\n';
+      return Buffer.from(JSON.stringify({ type: ev.type, object }) + '\n');
     };
     for (;;) {
       let ev = stream.tryNext?.();
       if (ev === undefined) ev = await stream.next();
       if (ev === null || res.destroyed) break;
-      // Whatever else is already buffered goes out in the same write (one chunk, not one per event).
-      let chunk = line(ev);
+      // Whatever else is already buffered goes out in the same turn: each line is its own write of
+      // the shared bytes (no copy per socket), and the response's socket gathers the writes of one
+      // tick into a single writev.
       let last = ev.type === 'ERROR';
-      while (!last && chunk.length < MAX_CHUNK_CHARS) {
+      let room = res.write(line(ev));
+      let bytes = 0;
+      while (!last && bytes < MAX_BURST_BYTES) {
         const more = stream.tryNext?.();
         if (more === undefined) break;
         if (more === null) {
           last = true;
           break;
         }
-        chunk += line(more);
+        const b = line(more);
+        bytes += b.length;
+        room = res.write(b);
         if (more.type === 'ERROR') last = true;
       }
-      if (!(await writeChunk(res, chunk))) break;
-      if (last) break;
+      if (!room) await waitDrain(res);
+      if (res.destroyed || last) break;
     }
   } catch (e) {
     if (!res.headersSent) writeStatus(res, toStatusError(e));
