@@ -1,7 +1,7 @@
 // Table tests: one row per upstream table row (storage-layer reference §2.3–2.6), per profile.
 import { describe, expect, it } from 'vitest';
 import { decide, type CacheState, type RoutingDecision, type RoutingRequest } from './decide.js';
-import { profile1_27, profile1_28, profile1_31, profile1_33, profile1_34, profile1_37, withGates, type Profile } from './profiles.js';
+import { profile1_27, profile1_28, profile1_31, profile1_33, profile1_34, profile1_37, resolveProfile, withGates, type Profile } from './profiles.js';
 import { encodeContinue } from '../continue.js';
 import { whatIf } from './whatif.js';
 
@@ -418,7 +418,6 @@ describe.each([
 
 describe('version nuances', () => {
   it('1.28 quirk: with ConsistentListFromCache on, RV "0" lists also fetch etcd\'s revision; 1.30 does not', async () => {
-    const { resolveProfile } = await import('./profiles.js');
     const p128 = withGates(profile1_28, { ConsistentListFromCache: true });
     expect(decide(list({ resourceVersion: '0' }), ready, p128)).toMatchObject({ servedBy: 'cache', reason: 'consistentReadFromCache', consistentRead: true, onTimeout: '504', fallbackToEtcdOnTimeout: false });
     const p130 = withGates(resolveProfile('1.30'), { ConsistentListFromCache: true });
@@ -460,7 +459,6 @@ describe('version nuances', () => {
   });
 
   it('1.32 (WatchList on by default) defaults plain watches into watch-lists', async () => {
-    const { resolveProfile } = await import('./profiles.js');
     const d = decide(watch({ resourceVersion: '' }), ready, resolveProfile('v1.32.4'));
     expect(d).toMatchObject({ servedBy: 'cache', reason: 'consistentReadFromCache', effectiveQuery: { sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan' } });
   });
@@ -491,5 +489,31 @@ describe('version nuances', () => {
       ['1.34', 'cache'],
       ['1.37', 'cache'],
     ]);
+  });
+});
+
+describe('sendInitialEvents with the watch cache off (etcd3 store Watch)', () => {
+  const off: CacheState = { ...ready, enabled: false };
+  const wl = (q: Record<string, string>) => watch({ sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan', ...q });
+  const msg = 'pods "" is invalid: sendInitialEvents: Forbidden: for watch is unsupported by an etcd cluster';
+  it('1.27 refuses it with 422 whatever else the request says', () => {
+    const p = withGates(profile1_27, { WatchList: true });
+    const queries: Record<string, string>[] = [{ allowWatchBookmarks: 'true' }, { resourceVersion: '0' }, {}];
+    for (const q of queries) {
+      const d = decide(wl(q), off, p);
+      check(d, R(422, msg, { reason: 'watchListNotSupported' }));
+      expect(d.error!.toStatus().details).toEqual({ kind: 'pods', causes: [{ reason: 'FieldValueForbidden', message: 'Forbidden: for watch is unsupported by an etcd cluster', field: 'sendInitialEvents' }] });
+    }
+  });
+  it('1.28 lets a backward-compatible request through: no bookmarks and RV ""/"0"', () => {
+    const p = withGates(profile1_28, { WatchList: true });
+    check(decide(wl({}), off, p), E('cacheDisabled'));
+    check(decide(wl({ resourceVersion: '0' }), off, p), E('cacheDisabled'));
+    check(decide(wl({ allowWatchBookmarks: 'true' }), off, p), R(422, msg, { reason: 'watchListNotSupported' }));
+    check(decide(wl({ resourceVersion: '5' }), off, p), R(422, msg, { reason: 'watchListNotSupported' }));
+  });
+  it('1.30 and later serve it from etcd', () => {
+    check(decide(wl({ allowWatchBookmarks: 'true' }), off, withGates(resolveProfile('1.30'), { WatchList: true })), E('cacheDisabled'));
+    check(decide(wl({ allowWatchBookmarks: 'true' }), off, profile1_34), E('cacheDisabled'));
   });
 });

@@ -8,7 +8,7 @@
 // (cacher/delegator/interface.go) and the Cacher's ShouldDelegateExactRV / ShouldDelegateContinue
 // / ShouldDelegateConsistentRead.
 import { areInitialEventsRequired } from '../initial-events.js';
-import { StatusError, newBadRequest, newTooManyRequests } from '../errors.js';
+import { StatusError, newBadRequest, newInvalid, newTooManyRequests } from '../errors.js';
 import type { DecodedContinue } from '../continue.js';
 import type { Profile } from './profiles.js';
 import type { ReasonCode } from './reasons.js';
@@ -508,12 +508,15 @@ function decideWatch(ctx: Ctx, opts: ListOptions, defaulted: boolean): RoutingDe
   const defaultNote = defaulted ? ' (the handler turned this plain watch into a watch-list request because WatchList is on)' : '';
 
   if (!cache.enabled) {
-    if (opts.sendInitialEvents !== undefined && !profile.rules.etcdWatchList) {
+    // Before 1.29 the etcd3 store refuses sendInitialEvents (422, field error on the resource);
+    // 1.28 lets through what an old server would have served anyway: no bookmarks, RV ""/"0".
+    const compatible = profile.rules.etcdWatchListCompatibleExemption && !opts.allowWatchBookmarks && (rvText === '' || rvText === '0');
+    if (opts.sendInitialEvents !== undefined && !profile.rules.etcdWatchList && !compatible) {
       return reject(
         ctx,
-        newUnknownServerError(`sendInitialEvents=${opts.sendInitialEvents} for watch is unsupported by an etcd cluster`),
+        newInvalid(ctx.req.resource, '', [{ field: 'sendInitialEvents', message: 'Forbidden: for watch is unsupported by an etcd cluster', type: 'FieldValueForbidden' }], ctx.req.group || undefined),
         `${row}: etcd3 store Watch (no cache)`,
-        'The watch cache is off and etcd3 storage cannot send initial events before 1.29.',
+        `The watch cache is off and the etcd3 store cannot send initial events before 1.29${profile.rules.etcdWatchListCompatibleExemption ? ' (1.28 only lets allowWatchBookmarks=false with RV ""/"0" through)' : ''}.`,
         'watchListNotSupported',
       );
     }

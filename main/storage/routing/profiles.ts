@@ -88,6 +88,11 @@ export interface ProfileRules {
   initialEventsEndBookmark: 'afterInitialEvents' | 'ticker';
   /** The etcd3 store (no cache) can serve sendInitialEvents itself (1.29+). */
   etcdWatchList: boolean;
+  /**
+   * Before 1.29, whether the etcd3 store lets a backward-compatible request through instead of
+   * refusing sendInitialEvents: allowWatchBookmarks=false with RV ""/"0" (1.28's exemption).
+   */
+  etcdWatchListCompatibleExemption: boolean;
   /** The 429 message may carry the last ListAndWatch error (1.33+). */
   notReadyMessageHasError: boolean;
   /** The watch-cache freshness wait (blockTimeout). */
@@ -142,6 +147,7 @@ const baseRules: ProfileRules = {
   listInvalidRV: 'storage400',
   initialEventsEndBookmark: 'afterInitialEvents',
   etcdWatchList: true,
+  etcdWatchListCompatibleExemption: true,
   notReadyMessageHasError: true,
   blockTimeoutMs: 3000,
 };
@@ -175,6 +181,7 @@ export const profile1_27 = make({
     listInvalidRV: 'cacher500',
     initialEventsEndBookmark: 'ticker',
     etcdWatchList: false,
+    etcdWatchListCompatibleExemption: false,
     notReadyMessageHasError: false,
   },
   notes: [
@@ -198,6 +205,7 @@ export const profile1_28 = make({
     ...profile1_27.rules,
     consistentReadCheck: 'listRV==0',
     watchRVEmpty: 'gate',
+    etcdWatchListCompatibleExemption: true,
   },
   notes: [
     '1.28/1.29 rules: with ConsistentListFromCache on, RV "0" lists also fetch etcd\'s revision (listRV==0 check); 1.30 checks RV=="" (resolveProfile("1.30")).',
@@ -367,8 +375,8 @@ export function resolveProfile(nameOrVersion: string): Profile {
     return profile1_28;
   }
   if (minor === 30) {
-    return derive(profile1_28, '1.30', '1.30', 30, { consistentReadCheck: 'RV==""', getWaitProgress: 'gate', watchListWaitProgress: 'gate' }, {},
-      '1.30 recognises a consistent read by RV=="" and GET / watch-list waits request progress when ConsistentListFromCache is on.');
+    return derive(profile1_28, '1.30', '1.30', 30, { consistentReadCheck: 'RV==""', getWaitProgress: 'gate', watchListWaitProgress: 'gate', etcdWatchList: true }, {},
+      '1.30 recognises a consistent read by RV=="" and GET / watch-list waits request progress when ConsistentListFromCache is on; its etcd3 store serves sendInitialEvents itself.');
   }
   if (minor === 31) return profile1_31;
   if (minor === 32) {
