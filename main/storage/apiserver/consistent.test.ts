@@ -52,6 +52,27 @@ describe('consistent reads from the cache (KEP-2340)', () => {
     }
   });
 
+  it('master with ConsistentListFromCacheSkipTimeoutFallback: the lagging consistent read is a 429 carrying the 504\'s text, not a fallback', async () => {
+    const { profile1_37, withGates } = await import('../routing/profiles.js');
+    const prev = h.profile();
+    h.setProfile(withGates(profile1_37, { ConsistentListFromCacheSkipTimeoutFallback: true }));
+    h.holdable.hold();
+    try {
+      await h.request('POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name: 'later' } } });
+      const r = await h.request('GET', '/api/v1/namespaces/default/configmaps');
+      expect(r.status).toBe(429);
+      expect(r.json).toMatchObject({ reason: 'TooManyRequests', code: 429, details: { retryAfterSeconds: 1 } });
+      expect(r.json.message).toMatch(/^Timeout: Too large resource version: \d+, current: \d+$/);
+      expect(r.headers['retry-after']).toBe('1');
+    } finally {
+      h.holdable.release();
+      h.setProfile(prev);
+      // Leave the collection as the later tests expect it.
+      await h.request('DELETE', '/api/v1/namespaces/default/configmaps/later');
+      await h.request('GET', `/api/v1/namespaces/default/configmaps?resourceVersion=${await h.store('configmaps').currentRevision()}`);
+    }
+  });
+
   it('streams a watch-list: initial ADDED events, the initial-events-end bookmark, then live events', async () => {
     const { req, res } = await openWatch('/api/v1/namespaces/default/configmaps?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true');
     const p = readWatchLines(res, 6);

@@ -5,7 +5,7 @@ import type { RequestContext } from '../context.js';
 import { decide, type ReasonCode, type RoutingDecision } from '../../routing/decide.js';
 import type { CacheListOptions, CacheListResult } from '../../cacher/types.js';
 import type { DelegateListResult } from '../backend.js';
-import { isStatusError, isTooLargeResourceVersion, newTooManyRequests } from '../../errors.js';
+import { isStatusError, isTooLargeResourceVersion, newTooManyRequests, type StatusError } from '../../errors.js';
 import { prepareContinueToken } from '../../continue.js';
 import { groupVersion } from '../../resources.js';
 import { continueKeyFromToken, scopePrefix } from '../etcd-delegate.js';
@@ -85,7 +85,8 @@ async function listFromCache(ctx: RequestContext, d: RoutingDecision, sel: Selec
       if (d.onTimeout === 'fallback' || d.fallbackToEtcdOnTimeout) {
         return listFromStorage(ctx, sel, d.reason, `${detail} The cache did not catch up within 3s, so the list fell back to etcd.`);
       }
-      if (d.onTimeout === '429') throw newTooManyRequests('storage is (re)initializing', 1);
+      // ConsistentListFromCacheSkipTimeoutFallback: the 504's own text, as a 429 with Retry-After 1.
+      if (d.onTimeout === '429') throw newTooManyRequests((e as StatusError).message, 1);
     }
     // Snapshot no longer held (410 from the cache): etcd serves the exact revision (1.34+).
     if (isStatusError(e) && e.code === 410 && d.snapshotResourceVersion !== undefined) {
