@@ -34,6 +34,7 @@ import {
   profileForServerVersion,
   resolveProfile,
   whatIf as whatIfAll,
+  isRecursive,
   withGates,
   type CacheState,
   type Profile,
@@ -49,7 +50,7 @@ import { scenarios, findScenario, type ScenarioContext, type ScenarioResult } fr
 import { openEtcdStack, type EtcdStack } from './stack.js';
 import { openKubeLive } from './kube-live.js';
 import { listContexts as readContexts, kubeconfigFiles } from './storage/kube/kubeconfig.js';
-import { groupVersion, qualifiedResource } from './storage/resources.js';
+import { BUILTIN_RESOURCES, groupVersion, qualifiedResource } from './storage/resources.js';
 import { SourceTap } from './recording/tap.js';
 import { SessionRecording, type StartRecording } from './recording/session-recording.js';
 import type { Cacher } from './storage/cacher/cacher.js';
@@ -414,7 +415,8 @@ export class Session implements WatchscopeService {
   // Contract: console
 
   private resolveResource(resource: string): { group: string; resource: string; version: string; namespaced: boolean } {
-    const known = this.live?.backend.resources() ?? [];
+    // Not connected: the built-in resources, so what-if still knows which are cluster-scoped.
+    const known = this.live?.backend.resources() ?? BUILTIN_RESOURCES;
     const r = known.find((x) => x.resource === resource || qualifiedResource(x) === resource);
     if (r) return { group: r.group, resource: r.resource, version: groupVersion(r), namespaced: r.namespaced };
     const dot = resource.indexOf('.');
@@ -513,12 +515,12 @@ export class Session implements WatchscopeService {
     const r = this.resolveResource(req.resource);
     const query: Record<string, string> = { ...req.query };
     if (req.verb === 'watch') query.watch = 'true';
-    const pinnedName = /(^|,)metadata\.name==?[^,]+/.test(req.query.fieldSelector ?? '');
     const routing = {
       verb: req.verb,
       group: r.group,
       resource: r.resource,
-      recursive: req.verb !== 'get' && !pinnedName,
+      // The endpoint's own rule (a pinned name reads one key only where the key can be built).
+      recursive: isRecursive(req.verb, req.query.fieldSelector, { namespaced: r.namespaced, ...(req.namespace ? { namespace: req.namespace } : {}) }),
       query,
       ...(req.namespace ? { namespace: req.namespace } : {}),
       ...(req.name ? { name: req.name } : {}),

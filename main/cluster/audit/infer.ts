@@ -3,9 +3,8 @@
 // cluster's profile and, for what-if, under every other profile. The log does not carry the real
 // apiserver's internal state (cache readiness, freshness, its etcd's progress support), so the
 // cache state is an assumption, and every inferred decision says which.
-import { decide, whatIf, allProfiles, type CacheState, type Profile, type RoutingRequest, type RoutingVerb } from '../../storage/routing/index.js';
+import { decide, whatIf, allProfiles, isRecursive, type CacheState, type Profile, type RoutingRequest, type RoutingVerb } from '../../storage/routing/index.js';
 import { parseRequestInfo } from '../../storage/apiserver/request-info.js';
-import { parseFieldSelector } from '../../storage/selectors/field_selector.js';
 import { BUILTIN_RESOURCES } from '../../storage/resources.js';
 import type { AuditEvent } from './event.js';
 
@@ -75,17 +74,6 @@ const VERBS: Readonly<Record<string, RoutingVerb>> = {
 const clusterScoped = new Set(BUILTIN_RESOURCES.filter((r) => r.namespaced === false).map((r) => `${r.group}/${r.resource}`));
 
 /** Upstream reads one key when the field selector pins metadata.name and the key can be built. */
-function isRecursive(verb: RoutingVerb, group: string, resource: string, namespace: string | undefined, query: Record<string, string>, name: string | undefined): boolean {
-  if (verb === 'get' || name) return false;
-  let pinned: string | undefined;
-  try {
-    pinned = parseFieldSelector(query.fieldSelector, resource).requiresExactMatch('metadata.name');
-  } catch {
-    return true;
-  }
-  return !(pinned !== undefined && (namespace !== undefined || clusterScoped.has(`${group}/${resource}`)));
-}
-
 export function routingRequestOf(ev: AuditEvent): { req: RoutingRequest } | { skip: SkipKind } {
   const verb = VERBS[ev.verb];
   const info = parseRequestInfo('GET', ev.requestURI);
@@ -97,7 +85,7 @@ export function routingRequestOf(ev: AuditEvent): { req: RoutingRequest } | { sk
     verb,
     group: info.group,
     resource: info.resource,
-    recursive: isRecursive(verb, info.group, info.resource, info.namespace, query, info.name),
+    recursive: isRecursive(verb, query.fieldSelector, { namespaced: !clusterScoped.has(`${info.group}/${info.resource}`), ...(info.namespace ? { namespace: info.namespace } : {}), ...(info.name ? { name: info.name } : {}) }),
     query,
   };
   if (info.namespace) req.namespace = info.namespace;

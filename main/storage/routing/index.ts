@@ -8,3 +8,4 @@ export * from './validation.js';
 export { decide, listRow, retryAfterForUnreadyCache } from './decide.js';
 export type { RoutingRequest, RoutingDecision, RoutingVerb, CacheState, OnTimeout } from './decide.js';
 export * from './whatif.js';
+export * from './recursive.js';

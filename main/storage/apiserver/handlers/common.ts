@@ -2,6 +2,7 @@
 // the registry does, and turning StoredObjects into what clients receive.
 import type { KubeObject, StoredObject } from '../../object.js';
 import type { RoutingRequest, RoutingVerb, RoutingDecision, ReasonCode } from '../../routing/decide.js';
+import { singleKeyName } from '../../routing/recursive.js';
 import { parseLabelSelector } from '../../selectors/label_selector.js';
 import { parseFieldSelector } from '../../selectors/field_selector.js';
 import type { Selector } from '../../cacher/types.js';
@@ -21,11 +22,7 @@ export interface Selectors {
 export function parseSelectors(ctx: RequestContext): Selectors {
   const label = parseLabelSelector(ctx.info.query.labelSelector);
   const field = parseFieldSelector(ctx.info.query.fieldSelector, ctx.resource!.resource);
-  // The registry reads a single key only when it can build the key: cluster-scoped, or a
-  // namespace in the request (NamespaceKeyFunc fails without one and the list stays recursive).
-  const res = ctx.resource!;
-  const pinned = field.requiresExactMatch('metadata.name');
-  const pinnedName = pinned !== undefined && (!res.namespaced || ctx.info.namespace) ? pinned : undefined;
+  const pinnedName = singleKeyName(field, { namespaced: ctx.resource!.namespaced, namespace: ctx.info.namespace });
   return pinnedName !== undefined ? { label, field, pinnedName } : { label, field };
 }
 

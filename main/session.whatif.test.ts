@@ -1,0 +1,24 @@
+// What-if decides recursion with the endpoint's rule: a metadata.name field selector reads one
+// key only when the request names a namespace (or the resource is cluster-scoped).
+import { afterAll, describe, expect, it } from 'vitest';
+import { Session } from './session.js';
+
+const session = new Session();
+afterAll(async () => {
+  await session.close();
+});
+
+const row134 = async (namespace: string | undefined, resource = 'pods') => {
+  const r = await session.whatIf({ verb: 'list', resource, ...(namespace ? { namespace } : {}), query: { fieldSelector: 'metadata.name=x', resourceVersion: '5', resourceVersionMatch: 'Exact' } });
+  return r.rows.find((x) => x.profile === '1.34')!;
+};
+
+describe('what-if and the endpoint agree on recursion', () => {
+  it('a cluster-wide pods list pinned by name stays recursive (the endpoint cannot build the key)', async () => {
+    expect((await row134(undefined)).reason).not.toBe('singleKeyExactFromStorage');
+  });
+  it('with a namespace, or for a cluster-scoped resource, it is a single-key read', async () => {
+    expect((await row134('default')).reason).toBe('singleKeyExactFromStorage');
+    expect((await row134(undefined, 'namespaces')).reason).toBe('singleKeyExactFromStorage');
+  });
+});
