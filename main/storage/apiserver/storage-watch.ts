@@ -40,6 +40,12 @@ export interface StorageWatchOptions {
 export class StorageWatch {
   /** One slot beyond the bound for the ERROR event that ends a failed watch. */
   private readonly queue = new BoundedQueue<WatchEvent>(storageWatchBufferSize + 1);
+  /**
+   * The initial state still to send, ahead of the queue. It is read from the list as the client
+   * takes it rather than queued, so a state of any size reaches the client (upstream's etcd3
+   * watcher blocks on the client here; it never drops a watch for the size of the state).
+   */
+  private initial?: { items: (StoredObject | undefined)[]; next: number; endBookmark?: WatchEvent };
   private waiter?: () => void;
   private ended = false;
   private watch?: SourceWatch;
@@ -69,11 +75,9 @@ export class StorageWatch {
     let from = this.o.resourceVersion;
     if (this.o.initialEvents) {
       const list = await this.o.source.list(this.prefix);
-      for (const s of list.items) if (this.matches(s)) this.push({ type: 'ADDED', object: this.client(s) });
       from = list.resourceVersion;
-      if (this.o.initialEventsEndBookmark) {
-        this.push({ type: 'BOOKMARK', object: this.bookmarkObject(from, true) }, true);
-      }
+      this.initial = { items: list.items, next: 0 };
+      if (this.o.initialEventsEndBookmark) this.initial.endBookmark = { type: 'BOOKMARK', object: this.bookmarkObject(from, true) };
     } else if (from === 0) {
       from = await this.o.source.currentRevision(this.prefix);
     }
@@ -178,9 +182,23 @@ export class StorageWatch {
     w?.();
   }
 
+  /** The next event of the initial state (then its end bookmark), if any is left. */
+  private nextInitial(): WatchEvent | undefined {
+    const init = this.initial;
+    if (!init) return undefined;
+    while (init.next < init.items.length) {
+      const s = init.items[init.next];
+      init.items[init.next++] = undefined;
+      if (this.matches(s)) return { type: 'ADDED', object: this.client(s!) };
+    }
+    this.initial = undefined;
+    if (init.endBookmark) this.info.bookmarksSent++;
+    return init.endBookmark;
+  }
+
   async next(): Promise<WatchEvent | null> {
     for (;;) {
-      const ev = this.queue.shift();
+      const ev = this.nextInitial() ?? this.queue.shift();
       if (ev) {
         this.info.resultLen = this.queue.length;
         if (ev.type !== 'BOOKMARK' && ev.type !== 'ERROR') this.info.eventsSent++;

@@ -254,6 +254,19 @@ export function runStoreTests(name: string, open: () => Promise<StoreUnderTest>,
       });
     });
 
+    it('WATCH at RV 0 replays a state larger than any watch buffer, then goes live', async () => {
+      const n = ns();
+      const names = Array.from({ length: 450 }, (_, i) => `big-${String(i).padStart(3, '0')}`);
+      const { last } = await seed(names.map((name) => ({ namespace: n, name })));
+      await s.settle(last);
+      await watching({ namespace: n, resourceVersion: '0' }, async (w) => {
+        const init = await take(w, names.length);
+        expect(init.map((e) => `${e.type} ${e.key}`)).toEqual(names.map((x) => `ADDED ${n}/${x}`));
+        const c = await s.create({ namespace: n, name: 'zz-after' });
+        expect(brief(await take(w, 1))).toEqual([`ADDED ${n}/zz-after ${c}`]);
+      });
+    });
+
     it('WATCH with sendInitialEvents=false at RV 0 starts from now: no initial state', async () => {
       const n = ns();
       const { last } = await seed([{ namespace: n, name: 'old' }]);
