@@ -209,7 +209,7 @@ describe('Cacher over a fake source', () => {
     expect(c.info().counters.readWaits).toBe(1);
   });
 
-  it('waitUntilFresh with requestProgress asks for progress every 100ms and is woken by the notify', async () => {
+  it('waitUntilFresh with requestProgress asks for progress at once, then every 100ms, and is woken by the notify', async () => {
     const { src, clock, c } = await setup();
     c.start();
     await c.waitReady();
@@ -217,15 +217,28 @@ describe('Cacher over a fake source', () => {
     let waited: number | undefined;
     void c.waitUntilFresh(target, { requestProgress: true }).then((w) => (waited = w));
     await flush();
-    expect(src.progressRequests).toBe(0);
-    clock.advance(100);
-    await flush();
+    // The requester's timer stands at zero while nobody waits: the first request goes out at once.
     expect(src.progressRequests).toBe(1);
-    expect(waited).toBe(100);
+    expect(waited).toBe(0);
     expect(c.resourceVersion).toBe(target);
     expect(c.info().counters).toMatchObject({ progressRequests: 1, progressNotifies: 1 });
+    // A new waiter within the running period waits for its end...
+    const t2 = src.bump();
+    void c.waitUntilFresh(t2, { requestProgress: true });
+    await flush();
+    expect(src.progressRequests).toBe(1);
+    clock.advance(100);
+    await flush();
+    expect(src.progressRequests).toBe(2);
+    expect(c.resourceVersion).toBe(t2);
     clock.advance(1000);
-    expect(src.progressRequests).toBe(1); // stops once nobody waits
+    await flush();
+    expect(src.progressRequests).toBe(2); // stops once nobody waits
+    // ...and after an idle period the next waiter is served at once again.
+    const t3 = src.bump();
+    void c.waitUntilFresh(t3, { requestProgress: true });
+    await flush();
+    expect(src.progressRequests).toBe(3);
   });
 
   it('watch-list: initial events, then the k8s.io/initial-events-end bookmark, then periodic bookmarks', async () => {

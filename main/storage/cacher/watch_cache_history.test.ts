@@ -47,6 +47,9 @@ describe('watchCache history resize rule', () => {
     expect(upperBoundCapacityFor(75_000)).toBe(102_400);
     expect(upperBoundCapacityFor(150_000)).toBe(204_800);
     expect(upperBoundCapacityFor(200_000)).toBe(409_600);
+    // The shift stops at 14 (102400<<14 still fits an int32; <<15 would not).
+    expect(upperBoundCapacityFor(75_000 * 2 ** 14)).toBe(102_400 * 2 ** 14);
+    expect(upperBoundCapacityFor(75_000 * 2 ** 20)).toBe(1_677_721_600);
     const h = new WatchCacheHistory(75_000, 100, 400);
     for (let i = 1; i <= 1000; i++) h.add(ev(i, 0));
     expect(h.capacity).toBe(400);

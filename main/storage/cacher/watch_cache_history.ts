@@ -37,11 +37,15 @@ export interface WatchCacheEvent {
   lastInBatch?: boolean;
 }
 
-/** Upper bound for a window longer than 75s: 102400 << ceil(log2(window/75s)), int32-safe. */
+/**
+ * Upper bound for a window longer than 75s: 102400 << ceil(log2(window/75s)), the shift capped
+ * at floor(log2(MaxInt32 / 102400)) = 14 so it fits an int32 (capacityUpperBound).
+ */
 export function upperBoundCapacityFor(windowMs: number): number {
   if (windowMs <= defaultEventsHistoryWindowMs) return defaultUpperBoundCapacity;
-  const shift = Math.ceil(Math.log2(windowMs / defaultEventsHistoryWindowMs));
-  return Math.min(defaultUpperBoundCapacity * 2 ** shift, 2 ** 30);
+  const maxShift = Math.floor(Math.log2((2 ** 31 - 1) / defaultUpperBoundCapacity));
+  const shift = Math.min(Math.ceil(Math.log2(windowMs / defaultEventsHistoryWindowMs)), maxShift);
+  return defaultUpperBoundCapacity * 2 ** shift;
 }
 
 export type ResizeKind = 'grow' | 'shrink';
