@@ -87,6 +87,10 @@ export const REASONS = {
     meaning: "A watch-list stream needs etcd's RequestWatchProgress, which this etcd does not support reliably: the watch answers one ERROR event and client-go falls back to LIST.",
     condition: 'Cacher.Watch: isListWatchRequest(opts) && !Supports(RequestWatchProgress) (1.31+).',
   },
+  invalidResourceVersion: {
+    meaning: "The resourceVersion is not a number and storage itself says so: the Cacher's (or, with the cache off, the etcd3 store's) parse error reaches the client as a 500 without a reason. kube-apiserver counts it as a request its storage served, not one its handler refused.",
+    condition: 'Cacher.Get / Cacher.Watch (≤1.32 also GetList): versioner.ParseResourceVersion failed → storage.NewInvalidError → 500.',
+  },
   watchListNotSupported: {
     meaning: 'sendInitialEvents cannot be served: the etcd3 store alone does not implement it before 1.29.',
     condition: 'etcd3 store Watch with SendInitialEvents set (1.27–1.28, cache disabled).',

@@ -345,7 +345,7 @@ describe('WATCH', () => {
     expect(w.status).toBe(200);
     expect(w.lines[0]).toMatchObject({ type: 'ERROR', object: { code: 500, message: expect.stringContaining('RequestWatchProgress is disabled') } });
     const d = h.decisions.since(0).at(-1)!;
-    expect(d).toMatchObject({ servedBy: 'rejected', reason: 'etcdLacksProgress', status: 200 });
+    expect(d).toMatchObject({ servedBy: 'cache', reason: 'etcdLacksProgress', status: 200 });
   });
 
   it('ends a watch at timeoutSeconds and stops its cacheWatcher when the client goes away', async () => {

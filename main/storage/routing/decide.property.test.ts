@@ -80,10 +80,14 @@ function wellFormed(d: RoutingDecision, req: RoutingRequest): void {
   must(d.rule !== 'router', `router failed: ${d.error?.message}`);
   must(typeof d.consistentRead === 'boolean' && typeof d.requestProgress === 'boolean', 'boolean fields');
   must(d.fallbackToEtcdOnTimeout === (d.onTimeout === 'fallback'), 'fallback flag matches onTimeout');
-  if (d.servedBy === 'rejected') {
-    must(d.error !== undefined, 'rejected without error');
+  // Errors storage itself answers (the Cacher's parse error, the watch-list ERROR) count as
+  // served by it; every other error is a refusal before storage.
+  const storageAnswered = ['invalidResourceVersion', 'etcdLacksProgress'].includes(d.reason);
+  if (d.servedBy === 'rejected' || storageAnswered) {
+    must(d.error !== undefined, `${d.servedBy} ${d.reason} without error`);
     must([400, 422, 429, 500].includes(d.error!.code), `error code ${d.error!.code}`);
     must(d.error!.message.length > 0, 'empty error message');
+    must(storageAnswered === (d.servedBy !== 'rejected'), `${d.reason} recorded as ${d.servedBy}`);
   } else {
     must(d.error === undefined, 'error on a served decision');
   }

@@ -35,6 +35,8 @@ type Expect = Partial<Pick<RoutingDecision, 'servedBy' | 'reason' | 'consistentR
 const E = (reason: RoutingDecision['reason'], extra: Expect = {}): Expect => ({ servedBy: 'etcd', reason, ...extra });
 const C = (reason: RoutingDecision['reason'], extra: Expect = {}): Expect => ({ servedBy: 'cache', reason, ...extra });
 const R = (code: number, message: string, extra: Expect = {}): Expect => ({ servedBy: 'rejected', code, message, ...extra });
+/** An error storage itself answers (recorded as served by it, not as a refusal before storage). */
+const S = (servedBy: 'cache' | 'etcd', code: number, message: string, extra: Expect = {}): Expect => ({ servedBy, code, message, reason: 'invalidResourceVersion', ...extra });
 
 function check(d: RoutingDecision, want: Expect) {
   const { code, statusReason, message, retryAfter, ...fields } = want;
@@ -227,7 +229,7 @@ const getRows: Row[] = [
     row: 'GET non-numeric RV (500, no reason)',
     req: get({ resourceVersion: 'abc' }),
     want: Object.fromEntries(
-      names.map((p) => [p, R(500, 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax', { statusReason: '' })]),
+      names.map((p) => [p, S('cache', 500, 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax', { statusReason: '' })]),
     ) as Record<PName, Expect>,
   },
 ];
@@ -257,8 +259,8 @@ const watchRows: Row[] = [
       '1.28': C('servedFromCache'),
       '1.31': C('servedFromCache'),
       '1.33': C('servedFromCache'),
-      '1.34': R(500, watchListErr, { reason: 'etcdLacksProgress', errorDelivery: 'watchEvent', statusReason: 'InternalError' }),
-      '1.37': R(500, watchListErr, { reason: 'etcdLacksProgress', errorDelivery: 'watchEvent' }),
+      '1.34': S('cache', 500, watchListErr, { reason: 'etcdLacksProgress', errorDelivery: 'watchEvent', statusReason: 'InternalError' }),
+      '1.37': S('cache', 500, watchListErr, { reason: 'etcdLacksProgress', errorDelivery: 'watchEvent' }),
     },
   },
   {
@@ -379,9 +381,9 @@ const validationRows: Row[] = [
     row: 'non-numeric RV on LIST',
     req: list({ resourceVersion: 'abc' }),
     want: {
-      '1.27': R(500, 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax', { statusReason: '' }),
-      '1.28': R(500, 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'),
-      '1.31': R(500, 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'),
+      '1.27': S('cache', 500, 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax', { statusReason: '' }),
+      '1.28': S('cache', 500, 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'),
+      '1.31': S('cache', 500, 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'),
       '1.33': R(400, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'),
       '1.34': R(400, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax', { statusReason: 'BadRequest' }),
       '1.37': R(400, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'),
@@ -390,9 +392,15 @@ const validationRows: Row[] = [
   {
     row: 'non-numeric RV with limit reaches etcd3 on ≤1.32 (400)',
     req: list({ resourceVersion: 'abc', limit: '5' }),
-    want: all(R(400, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax')),
+    want: {
+      ...all(S('etcd', 400, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax')),
+      // 1.33+: storage.ValidateListOptions refuses it before routing.
+      '1.33': R(400, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'),
+      '1.34': R(400, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'),
+      '1.37': R(400, 'invalid resource version: resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax'),
+    },
   },
-  { row: 'WATCH non-numeric RV (500)', req: watch({ resourceVersion: 'x' }), want: all(R(500, 'resourceVersion: Invalid value: "x": strconv.ParseUint: parsing "x": invalid syntax')) },
+  { row: 'WATCH non-numeric RV (500)', req: watch({ resourceVersion: 'x' }), want: all(S('cache', 500, 'resourceVersion: Invalid value: "x": strconv.ParseUint: parsing "x": invalid syntax')) },
   { row: 'bad limit (400)', req: list({ limit: 'ten' }), want: all(R(400, 'strconv.ParseInt: parsing "ten": invalid syntax')) },
   { row: 'create', req: { verb: 'create', group: '', resource: 'pods', recursive: false, query: {} }, want: all(E('writeToStorage')) },
   { row: 'update', req: { verb: 'update', group: '', resource: 'pods', name: 'a', recursive: false, query: { resourceVersion: '5' } }, want: all(E('writeToStorage')) },

@@ -129,6 +129,14 @@ function reject(ctx: Ctx, error: StatusError, rule: string, detail: string, reas
   return { ...base(ctx), servedBy: 'rejected', reason, detail, rule, error, errorDelivery: 'http' };
 }
 
+/**
+ * An error storage itself answers (the Cacher's, or the etcd3 store's when the cache is off):
+ * not a refusal before storage, so it is recorded as served by that storage.
+ */
+function storageError(ctx: Ctx, error: StatusError, rule: string, detail: string, reason: ReasonCode, delivery: 'http' | 'watchEvent' = 'http', by: 'cache' | 'etcd' = ctx.cache.enabled ? 'cache' : 'etcd'): RoutingDecision {
+  return { ...base(ctx), servedBy: by, reason, detail, rule, error, errorDelivery: delivery };
+}
+
 /** ConsistentReadSupported(): the gate, and from 1.31 an etcd that answers progress requests. */
 function consistentReadSupported(profile: Profile, cache: CacheState): boolean {
   if (!profile.gates.ConsistentListFromCache) return false;
@@ -218,14 +226,14 @@ function decideGet(ctx: Ctx, opts: ListOptions): RoutingDecision {
   const rule = `${row} (${profile.label}): ${fn}`;
   const parsed = parseResourceVersion(rvText);
   if (!cache.enabled) {
-    if (!parsed.ok) return reject(ctx, newUnknownServerError(parsed.error), `${row}: etcd3 store Get`, 'The resourceVersion is not a number.');
+    if (!parsed.ok) return storageError(ctx, newUnknownServerError(parsed.error), `${row}: etcd3 store Get`, 'The resourceVersion is not a number: the etcd3 store\'s parse error reaches the client as a 500.', 'invalidResourceVersion');
     return { ...base(ctx), servedBy: 'etcd', reason: 'cacheDisabled', detail: 'The watch cache is off for this resource, so GET reads etcd.', rule: `${row}: etcd3 store Get (no cache)` };
   }
   if (rvText === '') {
     return { ...base(ctx), servedBy: 'etcd', reason: 'getQuorumRead', detail: 'GET without resourceVersion is a quorum read from etcd.', rule };
   }
   if (!parsed.ok) {
-    return reject(ctx, newUnknownServerError(parsed.error), rule, 'The resourceVersion is not a number: the storage error reaches the client as a 500.');
+    return storageError(ctx, newUnknownServerError(parsed.error), rule, "The resourceVersion is not a number: the Cacher's own parse error reaches the client as a 500.", 'invalidResourceVersion');
   }
   if (parsed.rv === 0) {
     if (!cache.ready) {
@@ -417,7 +425,7 @@ function decideList(ctx: Ctx, opts: ListOptions): RoutingDecision {
   const rvInvalid = sv.error !== undefined;
 
   if (!cache.enabled) {
-    if (rvInvalid) return reject(ctx, sv.error!, `LIST ${row}: etcd3 store GetList`, `Rejected: ${sv.error!.message}`);
+    if (rvInvalid) return storageError(ctx, sv.error!, `LIST ${row}: etcd3 store GetList`, `The etcd3 store refuses it: ${sv.error!.message}`, 'invalidResourceVersion', 'http', 'etcd');
     return { ...base(ctx), servedBy: 'etcd', reason: 'cacheDisabled', detail: 'The watch cache is off for this resource, so LIST reads etcd.', rule: `LIST ${row}: etcd3 store GetList (no cache)` };
   }
   if (rvInvalid && profile.rules.listInvalidRV === 'storage400') {
@@ -433,10 +441,10 @@ function decideList(ctx: Ctx, opts: ListOptions): RoutingDecision {
 
   if (rvInvalid) {
     // ≤1.32: etcd3 answers 400, the Cacher's own ParseResourceVersion error becomes a 500.
-    if (route.delegate) return reject(ctx, sv.error!, `${rule} → etcd3 store GetList`, `Rejected by etcd3 storage: ${sv.error!.message}`);
+    if (route.delegate) return storageError(ctx, sv.error!, `${rule} → etcd3 store GetList`, `The etcd3 store refuses it: ${sv.error!.message}`, 'invalidResourceVersion', 'http', 'etcd');
     const parsed = parseResourceVersion(opts.resourceVersion);
     const msg = parsed.ok ? 'invalid resource version' : parsed.error;
-    return reject(ctx, newUnknownServerError(msg), rule, 'The resourceVersion is not a number: the Cacher\'s parse error reaches the client as a 500.');
+    return storageError(ctx, newUnknownServerError(msg), rule, "The resourceVersion is not a number: the Cacher's parse error reaches the client as a 500.", 'invalidResourceVersion');
   }
 
   const continueToken = sv.continueToken ? { rv: sv.continueToken.rv, start: sv.continueToken.start } : undefined;
@@ -504,7 +512,9 @@ function decideWatch(ctx: Ctx, opts: ListOptions, defaulted: boolean): RoutingDe
   const row = `WATCH ${rowRV}${opts.sendInitialEvents === undefined ? '' : ` sendInitialEvents=${opts.sendInitialEvents}`}`;
   const rule = `${row} (${profile.label}): Cacher.Watch (cacher.go)${defaulted ? ' after SetListOptionsDefaults' : ''}`;
   const parsed = parseResourceVersion(rvText);
-  if (!parsed.ok) return reject(ctx, newUnknownServerError(parsed.error), rule, 'The resourceVersion is not a number: the storage error reaches the client as a 500.');
+  if (!parsed.ok) {
+    return storageError(ctx, newUnknownServerError(parsed.error), cache.enabled ? rule : `${row}: etcd3 store Watch (no cache)`, `The resourceVersion is not a number: the ${cache.enabled ? "Cacher's" : "etcd3 store's"} parse error reaches the client as a 500.`, 'invalidResourceVersion');
+  }
   const defaultNote = defaulted ? ' (the handler turned this plain watch into a watch-list request because WatchList is on)' : '';
 
   if (!cache.enabled) {
@@ -549,15 +559,14 @@ function decideWatch(ctx: Ctx, opts: ListOptions, defaulted: boolean): RoutingDe
 
   const isListWatch = sie === true && opts.allowWatchBookmarks;
   if (profile.rules.watchListRequiresEtcdProgress && isListWatch && !cache.etcdSupportsRequestWatchProgress) {
-    return {
-      ...base(ctx),
-      servedBy: 'rejected',
-      reason: 'etcdLacksProgress',
-      error: new StatusError(500, 'InternalError', 'a watch stream was requested by the client but the required storage feature RequestWatchProgress is disabled'),
-      errorDelivery: 'watchEvent',
-      detail: `A watch-list stream needs etcd progress notifications this etcd cannot give reliably: the watch answers 200 then one ERROR event, and client-go falls back to LIST${defaultNote}.`,
+    return storageError(
+      ctx,
+      new StatusError(500, 'InternalError', 'a watch stream was requested by the client but the required storage feature RequestWatchProgress is disabled'),
       rule,
-    };
+      `A watch-list stream needs etcd progress notifications this etcd cannot give reliably: the Cacher answers 200 then one ERROR event, and client-go falls back to LIST${defaultNote}.`,
+      'etcdLacksProgress',
+      'watchEvent',
+    );
   }
 
   const d: RoutingDecision = { ...base(ctx), servedBy: 'cache', reason: 'servedFromCache', detail: '', rule };

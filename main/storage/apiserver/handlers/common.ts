@@ -59,10 +59,13 @@ export function toClientObject(res: ResourceInfo, s: StoredObject): KubeObject {
   return { ...o, apiVersion, kind, metadata: { ...o.metadata, resourceVersion: rv } };
 }
 
-/** Sends a rejection decided before storage was touched, and records it. */
+/**
+ * Sends an error the decision already carries — a refusal before storage, or an error storage
+ * itself answers (the Cacher's parse error) — and records it as served by whoever answered.
+ */
 export function sendRejected(ctx: RequestContext, d: RoutingDecision): void {
   const err = d.error ?? new StatusError(500, 'InternalError', 'rejected without a Status');
-  ctx.record({ servedBy: 'rejected', reason: d.reason, detail: d.detail, status: err.code });
+  ctx.record({ servedBy: d.servedBy, reason: d.reason, detail: d.detail, status: err.code });
   writeStatus(ctx.res, err);
 }
 

@@ -14,7 +14,7 @@ export async function handleGet(ctx: RequestContext): Promise<void> {
   const name = ctx.info.name!;
   const ns = res.namespaced ? ctx.info.namespace : undefined;
   const d = decide(routingRequest(ctx, 'get', false), backend.cacheState(), ctx.profile);
-  if (d.servedBy === 'rejected') return sendRejected(ctx, d);
+  if (d.servedBy === 'rejected' || d.error) return sendRejected(ctx, d);
 
   let stored: StoredObject;
   let detail = d.detail;

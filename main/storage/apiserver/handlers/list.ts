@@ -29,7 +29,7 @@ export async function handleList(ctx: RequestContext): Promise<void> {
   const sel = selectorsOrReject(ctx);
   if (!sel) return;
   const d = decide(routingRequest(ctx, 'list', sel.pinnedName === undefined), backend.cacheState(), ctx.profile);
-  if (d.servedBy === 'rejected') return sendRejected(ctx, d);
+  if (d.servedBy === 'rejected' || d.error) return sendRejected(ctx, d);
 
   let answer: ListAnswer;
   try {

@@ -62,9 +62,9 @@ export async function handleWatch(ctx: RequestContext): Promise<void> {
   const sel = selectorsOrReject(ctx);
   if (!sel) return;
   const d = decide(routingRequest(ctx, 'watch', sel.pinnedName === undefined && !ctx.info.name), backend.cacheState(), ctx.profile);
-  if (d.servedBy === 'rejected') {
+  if (d.servedBy === 'rejected' || d.error) {
     if (d.errorDelivery === 'watchEvent' && d.error) {
-      ctx.record({ servedBy: 'rejected', reason: d.reason, detail: d.detail, status: 200 });
+      ctx.record({ servedBy: d.servedBy, reason: d.reason, detail: d.detail, status: 200 });
       await sendErrorEvent(ctx, d.error.toStatus());
       return;
     }
