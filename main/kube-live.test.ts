@@ -114,6 +114,9 @@ describe('watchscope (kube mode) on top of another watchscope (etcd mode)', () =
     expect(items(r)).toHaveLength(23);
     const dB = (await b.getDecisions({ since: mark })).decisions.filter((x) => x.userAgent === 'kube-live.test');
     expect(dB).toMatchObject([{ verb: 'list', servedBy: 'etcd', reason: 'consistentReadFromStorage', status: 200 }]);
+    // What served it is named: A, the cluster's apiserver, not an etcd B never talks to.
+    expect(dB[0]!.detail).toContain("the cluster's kube-apiserver");
+    expect(dB[0]!.detail).not.toMatch(/\betcd\b(?![0-9])/);
     // The delegated read arrived at A as a LIST of its own, from B's KubeStore (not kube-live.test).
     const dA = (await a.getDecisions({ since: markA })).decisions.filter((x) => x.verb === 'list' && x.resource === 'configmaps' && x.namespace === 'chain');
     expect(dA.length).toBeGreaterThanOrEqual(1);

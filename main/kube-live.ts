@@ -81,6 +81,7 @@ function kubeDelegate(store: KubeStore, source: KubeSource, res: ResourceInfo, k
     },
     currentRevision: () => source.currentRevision(key),
     appliesRegistryRules: true,
+    servedByName: "the cluster's kube-apiserver",
   };
 }
 

@@ -73,6 +73,11 @@ export interface StorageDelegate {
    * deletion and finalizers, so the endpoint forwards writes instead of applying those rules.
    */
   readonly appliesRegistryRules?: boolean;
+  /**
+   * What really answers delegated reads when it is not etcd (kube mode: "the cluster's
+   * kube-apiserver"); decisions name it instead of etcd.
+   */
+  readonly servedByName?: string;
   /** etcd's current revision (consistent reads fetch it first). */
   currentRevision(): Promise<number>;
 }

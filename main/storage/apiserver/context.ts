@@ -40,6 +40,16 @@ export class RequestContext {
   }
 
   /** Records this request's Decision; later calls are ignored so there is exactly one. */
+  /**
+   * A delegated read's detail names what really answered it: in kube mode the router's "etcd" is
+   * the cluster's kube-apiserver (which answers from its own cache or its etcd).
+   */
+  private namedStorage(o: DecisionOutcome): string {
+    const name = this.backend?.store.servedByName;
+    if (!name || o.servedBy !== 'etcd') return o.detail;
+    return o.detail.replace(/\betcd\b(?![0-9])/g, name);
+  }
+
   record(o: DecisionOutcome): void {
     if (this.recorded) return;
     this.recorded = true;
@@ -54,7 +64,7 @@ export class RequestContext {
       profile: this.profile.name,
       servedBy: o.servedBy,
       reason: o.reason,
-      detail: o.detail,
+      detail: this.namedStorage(o),
       status: o.status,
       latencyMs: Math.round((performance.now() - this.started) * 100) / 100,
       userAgent: this.userAgent,
