@@ -53,6 +53,7 @@ export function cacheStateOf(cacher: Cacher | undefined, source: Source, progres
     snapshotAvailableFor: (rv) => info.ready === 'Ready' && rv >= info.oldestResourceVersion - 1,
   };
   if (since !== undefined) s.unreadyForMs = Date.now() - since;
+  if (cacher.ready.state === 'Stopped') s.stopped = true;
   if (info.lastError) s.lastError = info.lastError;
   return s;
 }

@@ -525,3 +525,13 @@ describe('sendInitialEvents with the watch cache off (etcd3 store Watch)', () =>
     check(decide(wl({ allowWatchBookmarks: 'true' }), off, profile1_34), E('cacheDisabled'));
   });
 });
+
+describe('a stopped Cacher', () => {
+  const stopped: CacheState = { ...ready, ready: false, stopped: true, unreadyForMs: 0 };
+  it('1.33+ answer 429 "apiserver cacher is stopped"; 1.31–1.32 do not tell it apart', () => {
+    check(decide(list({ resourceVersion: '0' }), stopped, profile1_34), R(429, 'apiserver cacher is stopped', { reason: 'cacheNotReady', retryAfter: 1 }));
+    check(decide(watch({ resourceVersion: '0' }), stopped, profile1_33), R(429, 'apiserver cacher is stopped', { reason: 'cacheNotReady' }));
+    check(decide(list({ resourceVersion: '0' }), { ...stopped, lastError: 'boom' }, profile1_37), R(429, 'apiserver cacher is stopped'));
+    check(decide(list({ resourceVersion: '0' }), stopped, profile1_31), R(429, 'storage is (re)initializing'));
+  });
+});

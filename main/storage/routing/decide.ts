@@ -63,6 +63,8 @@ export interface CacheState {
   snapshottingEnabled?: boolean;
   /** Last ListAndWatch error, appended to the 429 message from 1.33. */
   lastError?: string;
+  /** The Cacher was stopped (ready state Stopped): 1.33+ say so in the 429. */
+  stopped?: boolean;
 }
 
 export type OnTimeout = '504' | 'fallback' | '429';
@@ -164,8 +166,10 @@ export function retryAfterForUnreadyCache(profile: Profile, unreadyForMs: number
 }
 
 function notReadyError(profile: Profile, cache: CacheState): StatusError {
+  // 1.33+ ready.check words each state (readGenerationLocked): a stopped Cacher says so.
   let msg = 'storage is (re)initializing';
-  if (profile.rules.notReadyMessageHasError && cache.lastError) msg += `: ${cache.lastError}`;
+  if (profile.rules.notReadyMessageHasError && cache.stopped) msg = 'apiserver cacher is stopped';
+  else if (profile.rules.notReadyMessageHasError && cache.lastError) msg += `: ${cache.lastError}`;
   return newTooManyRequests(msg, retryAfterForUnreadyCache(profile, cache.unreadyForMs));
 }
 

@@ -78,7 +78,8 @@ export function sendError(ctx: RequestContext, e: unknown, fallback: { servedBy:
 
 /**
  * Where upstream blocks until the cache is Ready (≤1.30, or ResilientWatchCacheInitialization
- * off), wait for it; give up with 503 when the request would have timed out.
+ * off), wait for it until the request's context ends — the request timeout (60 s) for reads, the
+ * whole watch timeout for a watch — then give up with 503, as ready.wait(ctx) does.
  */
 export async function waitReadyOr503(ctx: RequestContext, d: RoutingDecision, timeoutMs = 60_000): Promise<void> {
   if (d.notReadyBehaviour !== 'block' || !ctx.backend?.cacher) return;

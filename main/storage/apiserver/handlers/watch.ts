@@ -85,7 +85,8 @@ export async function handleWatch(ctx: RequestContext): Promise<void> {
   let stream: Pullable;
   try {
     if (d.servedBy === 'cache') {
-      await waitReadyOr503(ctx, d);
+      // A watch's context lasts its whole timeout, and so does its wait for readiness (ready.wait(ctx)).
+      await waitReadyOr503(ctx, d, Math.max(0, deadline - Date.now()));
       if (d.consistentRead) {
         rv = await backend.store.currentRevision();
         detail += ` etcd was at revision ${rv}.`;
