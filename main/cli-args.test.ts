@@ -2,6 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { helpText, parseArgs, UsageError } from './cli-args.js';
 
 describe('parseArgs', () => {
+  it('refuses ports outside 1–65535 before anything starts', () => {
+    for (const v of ['99999', '0', '-1', '65536', '80a', '1e3', '']) {
+      expect(() => parseArgs(['demo', '--ui-port', v]), v).toThrow(/--ui-port wants a port number 1–65535/);
+    }
+    expect(parseArgs(['demo', '--ui-port', '65535'])).toMatchObject({ uiPort: 65535 });
+    expect(() => parseArgs(['demo', '--listen', '127.0.0.1:65536'])).toThrow(/out of range/);
+  });
+
   it('parses serve in etcd mode with TLS files, gates and resources', () => {
     const c = parseArgs([
       'serve', '--etcd', 'https://127.0.0.1:2379,https://127.0.0.1:2479', '--etcd-ca', 'ca.pem', '--etcd-cert', 'c.pem',

@@ -137,8 +137,14 @@ function parseHostPort(v: string): { host: string; port: number } {
   if (!['127.0.0.1', 'localhost', '::1'].includes(host) && !host.startsWith('127.')) {
     throw new UsageError(`--listen must be a loopback address (127.0.0.1, ::1 or localhost), got "${host}"`);
   }
-  if (port > 65535) throw new UsageError(`--listen port out of range: ${port}`);
+  if (port > 65535) throw new UsageError(`--listen port out of range (0–65535): ${port}`);
   return { host, port };
+}
+
+function parsePort(name: string, v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new UsageError(`--${name} wants a port number 1–65535, got "${v}"`);
+  return n;
 }
 
 function parseCount(name: string, v: string): number {
@@ -218,7 +224,7 @@ export function parseArgs(argv: string[]): Command {
     token: one('token'),
     insecureHttp: has('insecure-http'),
     ui: has('ui'),
-    uiPort: one('ui-port') ? parseCount('ui-port', one('ui-port')!) : 0,
+    uiPort: has('ui-port') ? parsePort('ui-port', one('ui-port')!) : 0,
     record: recordFlags(),
   });
   const recordFlags = (): CommonFlags['record'] => {
@@ -247,7 +253,7 @@ export function parseArgs(argv: string[]): Command {
         cmd,
         file: positional,
         web: has('web'),
-        uiPort: one('ui-port') ? parseCount('ui-port', one('ui-port')!) : 0,
+        uiPort: has('ui-port') ? parsePort('ui-port', one('ui-port')!) : 0,
         ...(one('profile') ? { profile: one('profile')! } : {}),
         gates,
         compare: has('compare'),

@@ -62,13 +62,49 @@ function electronBinary(): string | undefined {
   }
 }
 
+type Session = InstanceType<Awaited<ReturnType<typeof loadSession>>['Session']>;
+
+// Whatever ends the process, the session's children (etcd) are stopped by PID and its files
+// removed: gracefully on a signal or an error, synchronously in 'exit' for everything else
+// (process.exit from a usage failure after the start, a second Ctrl-C). kill -9 is covered by the
+// etcd child's own watchdog.
+let active: { session: Session; ui?: WebUi } | undefined;
+process.on('exit', () => active?.session.abandon());
+
+async function stopActive(): Promise<void> {
+  const a = active;
+  if (!a) return;
+  await a.ui?.close().catch(() => undefined);
+  await a.session.close().catch(() => undefined);
+  active = undefined;
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 function waitForSignal(): Promise<string> {
   return new Promise((res) => {
-    const on = (sig: string) => res(sig);
-    process.once('SIGINT', () => on('SIGINT'));
-    process.once('SIGTERM', () => on('SIGTERM'));
+    for (const sig of STOP_SIGNALS) {
+      process.on(sig, () => {
+        // A second signal while stopping: stop now ('exit' still removes what is left).
+        if (stopRequested) process.exit(130);
+        stopRequested = true;
+        res(sig);
+      });
+    }
   });
 }
+let stopRequested = false;
+
+const onFatal = (e: unknown) => {
+  process.stderr.write(`watchscope: internal error: ${errText(e)}\n`);
+  const deadline = setTimeout(() => process.exit(1), 5000);
+  void stopActive().finally(() => {
+    clearTimeout(deadline);
+    process.exit(1);
+  });
+};
+process.on('uncaughtException', onFatal);
+process.on('unhandledRejection', onFatal);
 
 async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req: ConnectRequest, opts: { web: boolean; allowWrites?: boolean }) {
   const { Session } = await loadSession();
@@ -93,6 +129,8 @@ async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req
       : {}),
     allowWrites: opts.allowWrites ?? false,
   });
+  active = { session };
+  const signalled = waitForSignal();
   if (cmd.profile || Object.keys(cmd.gates).length) {
     try {
       await session.setProfile({ name: cmd.profile ?? '1.34', gates: cmd.gates });
@@ -126,6 +164,7 @@ async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req
     } else {
       const { startWebUi } = await import('./web.js');
       ui = await startWebUi({ service: session, rendererDir, ...(cmd.uiPort ? { port: cmd.uiPort } : {}) });
+      active.ui = ui;
       out(`ui: ${ui.url}`);
     }
   }
@@ -144,10 +183,9 @@ async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req
       });
   }
   out('ready (Ctrl-C to stop)');
-  const sig = await Promise.race([waitForSignal(), cmd.cmd === 'demo' && !cmd.ui && cmd.scenario ? scenarioDone.then(() => 'scenario finished') : new Promise<string>(() => undefined)]);
+  const sig = await Promise.race([signalled, cmd.cmd === 'demo' && !cmd.ui && cmd.scenario ? scenarioDone.then(() => 'scenario finished') : new Promise<string>(() => undefined)]);
   out(`stopping (${sig})`);
-  await ui?.close().catch(() => undefined);
-  await session.close();
+  await stopActive();
   out('stopped');
 }
 
@@ -236,4 +274,7 @@ async function currentContext(kubeconfig: string | undefined): Promise<string> {
   return fail('no kubeconfig context found: pass --context, set KUBECONFIG, or use --etcd');
 }
 
-main(process.argv.slice(2)).catch((e) => fail(errText(e)));
+main(process.argv.slice(2)).catch(async (e) => {
+  await stopActive();
+  fail(errText(e));
+});

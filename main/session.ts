@@ -125,6 +125,8 @@ export class Session implements WatchscopeService {
   private replica: EtcdStack | undefined;
   private telemetry: Telemetry | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'watchscope-session-'));
+  /** Child processes this session started, for abandon(). */
+  private readonly children = new Set<EtcdProcess>();
   private readonly snapshots = new Emitter<Snapshot>();
   private readonly connections = new Emitter<ConnectionState>();
   private readonly consoleEvents = new Emitter<ConsoleEvent>();
@@ -277,7 +279,12 @@ export class Session implements WatchscopeService {
       let target: string;
       if (req.mode === 'demo') {
         // 5s periodic progress notifications, as kubeadm configures etcd.
-        etcd = await startEtcd({ progressNotifyInterval: '5s', ...(this.opts.demo?.etcdBin ? { bin: this.opts.demo.etcdBin } : {}) });
+        etcd = await startEtcd({
+          progressNotifyInterval: '5s',
+          removeOnParentDeath: [this.dir],
+          ...(this.opts.demo?.etcdBin ? { bin: this.opts.demo.etcdBin } : {}),
+        });
+        this.children.add(etcd);
         etcdOpts = { endpoints: [etcd.endpoint] };
         target = `etcd ${etcd.endpoint}, pid ${etcd.pid}`;
       } else {
@@ -313,6 +320,7 @@ export class Session implements WatchscopeService {
           await live.workload?.stop().catch(() => undefined);
           await stack.close();
           await etcd?.stop().catch(() => undefined);
+          if (etcd) this.children.delete(etcd);
         },
       };
       if (etcd) live.etcd = etcd;
@@ -325,6 +333,7 @@ export class Session implements WatchscopeService {
       return live;
     } catch (e) {
       await etcd?.stop().catch(() => undefined);
+      if (etcd) this.children.delete(etcd);
       throw e;
     }
   }
@@ -690,6 +699,21 @@ export class Session implements WatchscopeService {
 
   snapshot(): Snapshot | undefined {
     return this.telemetry?.snapshot();
+  }
+
+  /**
+   * The synchronous last resort for an exit that cannot wait for close() (process 'exit', a
+   * second signal): kill the children by PID and remove the session's files.
+   */
+  abandon(): void {
+    for (const c of this.children) c.killNow();
+    this.children.clear();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The session's private directory (its kubeconfig unless told otherwise, scratch files). */
+  get directory(): string {
+    return this.dir;
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,11 @@ export interface EtcdProcessOptions {
   clientPort?: number;
   extraArgs?: string[];
   /**
+   * Paths the parent-death watchdog removes besides etcd's own temporary data dir (the owner's
+   * session files), should this process die without running any handler (kill -9).
+   */
+  removeOnParentDeath?: string[];
+  /**
    * Serve clients over TLS (https:// client URL). Health is probed on a separate plain-http
    * metrics listener so the probe needs no client certificate.
    */
@@ -43,7 +48,37 @@ export interface EtcdProcess {
   restart(): Promise<void>;
   /** Stop and remove the data dir. */
   stop(): Promise<void>;
+  /** Synchronous last resort for exit handlers: SIGKILL etcd and its watchdog, remove the data dir. */
+  killNow(): void;
 }
+
+// Runs beside etcd, detached, and outlives this process: once our PID is gone while etcd still
+// runs (we were killed without a chance to stop it), it kills etcd and removes the files, so no
+// unauthenticated etcd is left listening on loopback. It ends by itself when etcd ends first.
+const WATCHDOG_SCRIPT = [
+  'parent=$1; child=$2; shift 2',
+  'while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done',
+  'if kill -0 "$child" 2>/dev/null; then kill -9 "$child"; rm -rf -- "$@"; fi',
+].join('\n');
+
+function startWatchdog(child: number, paths: string[]): ChildProcess {
+  const w = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'watchscope-etcd-watchdog', String(process.pid), String(child), ...paths], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  w.on('error', () => undefined);
+  w.unref();
+  return w;
+}
+
+const killQuietly = (pid: number | undefined, signal: NodeJS.Signals) => {
+  if (!pid) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
+};
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -79,6 +114,8 @@ export async function startEtcd(opts: EtcdProcessOptions = {}): Promise<EtcdProc
   const clientPort = opts.clientPort ?? (await freePort());
   const logLines: string[] = [];
   let child: ChildProcess | undefined;
+  let watchdog: ChildProcess | undefined;
+  const watchdogPaths = [...(ownDir ? [dataDir] : []), ...(opts.removeOnParentDeath ?? [])];
   const scheme = opts.tls ? 'https' : 'http';
   // Peer and metrics ports are kept across restarts so the member's stored peer URL stays valid.
   const peerPort = await freePort();
@@ -120,6 +157,10 @@ export async function startEtcd(opts: EtcdProcessOptions = {}): Promise<EtcdProc
     };
     c.stdout?.on('data', onData);
     c.stderr?.on('data', onData);
+    if (c.pid) {
+      killQuietly(watchdog?.pid, 'SIGKILL');
+      watchdog = startWatchdog(c.pid, watchdogPaths);
+    }
     await waitHealthy(`http://127.0.0.1:${metricsPort}`, c, logLines);
   };
 
@@ -153,6 +194,13 @@ export async function startEtcd(opts: EtcdProcessOptions = {}): Promise<EtcdProc
         await exited;
         clearTimeout(t);
       }
+      killQuietly(watchdog?.pid, 'SIGKILL');
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    killNow() {
+      const c = child;
+      if (c && c.exitCode === null && c.signalCode === null) killQuietly(c.pid, 'SIGKILL');
+      killQuietly(watchdog?.pid, 'SIGKILL');
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
