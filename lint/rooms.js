@@ -13,6 +13,7 @@ export const ROOMS = [
   { room: 'shared', imports: ['shared'], runtime: 'neither' },
   { room: 'renderer', imports: ['renderer', 'shared'], runtime: 'browser' },
   { room: 'main/util', imports: ['main/util'], noPackages: ['electron'] },
+  { room: 'main/testing', imports: ['main/testing'], noPackages: ['electron'] },
   { room: 'main/storage', imports: ['main/storage', 'main/util', 'shared'], noPackages: ['electron'] },
   { room: 'main/telemetry', imports: ['main/telemetry', 'main/storage', 'main/util', 'shared'], noPackages: ['electron'] },
   {
