@@ -16,7 +16,7 @@ if (!gc) throw new Error('run with --expose-gc');
 const endpoint = process.argv[2]!;
 const profile = process.argv[3] ?? '1.27';
 // Only the endpoint is used when the harness is handed a running etcd; it never stops it.
-const etcd = { endpoint, clientPort: Number(new URL(endpoint).port), dataDir: '', pid: -1, log: () => [], kill9: async () => undefined, restart: async () => undefined, stop: async () => undefined } as EtcdProcess;
+const etcd = { endpoint, clientPort: Number(new URL(endpoint).port), dataDir: '', pid: -1, log: () => [], kill9: async () => undefined, restart: async () => undefined, stop: async () => undefined, killNow: () => undefined } as EtcdProcess;
 const api = await startTestApiServer({ etcd, profile, resources: undefined });
 const send = (m: ListChildMessage) => process.send?.(m);
 

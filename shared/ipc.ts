@@ -68,8 +68,7 @@ export const EtcdConnectRequest = z.strictObject({
         .string()
         .min(1)
         .max(512)
-        .regex(/^https?:\/\/[^\s/]+\/?$/, 'endpoint must look like http(s)://host:port')
-        .refine((s) => URL.canParse(s), 'endpoint is not a valid URL'),
+        .regex(/^https?:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?$/, 'endpoint must look like http(s)://host:port'),
     )
     .min(1)
     .max(16),
