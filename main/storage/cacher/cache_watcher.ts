@@ -60,6 +60,10 @@ export class CacheWatcher implements CacheWatcherHandle {
   private init?: WatchCacheInterval;
   /** Watch-list (1.32+): the initial-events-end bookmark owed right after the replay. */
   private endBookmark?: WatchCacheEvent;
+  /** A bookmark at or after bookmarkAfterResourceVersion is in input (cacheWatcherBookmarkReceived). */
+  private bookmarkReceived = false;
+  /** Closed gracefully: input still drains into result as the client reads (forget(true)). */
+  private draining = false;
   /** Events with RV ≤ this are not sent (upstream's resourceVersion in process()). */
   private resourceVersion = 0;
   private state: 'initializing' | 'live' | 'closed' = 'initializing';
@@ -99,6 +103,14 @@ export class CacheWatcher implements CacheWatcherHandle {
   get resultLen(): number {
     return this.result.length;
   }
+  /**
+   * A forced close may be graceful (drain input first) only while the watch-list's end bookmark
+   * sits in input unsent: the client waits for exactly that bookmark.
+   */
+  get closeGracefully(): boolean {
+    return this.bookmarkReceived && !this.bookmarkAfterRvSent;
+  }
+
   get triggerValue(): string | undefined {
     return this.cfg.triggerValue;
   }
@@ -171,7 +183,7 @@ export class CacheWatcher implements CacheWatcherHandle {
 
   /** Moves init events, then input events, into result while it has room (process()). */
   private pump(): void {
-    if (!this.started || this.state === 'closed') return;
+    if (!this.started || (this.state === 'closed' && !this.draining)) return;
     let freedInput = false;
     while (!this.result.full) {
       if (this.init) {
@@ -225,6 +237,8 @@ export class CacheWatcher implements CacheWatcherHandle {
   nonblockingAdd(ev: WatchCacheEvent): boolean {
     if (this.state === 'closed') return true;
     if (!this.input.push(ev)) return false;
+    const after = this.cfg.bookmarkAfterResourceVersion;
+    if (ev.type === 'BOOKMARK' && after !== undefined && ev.resourceVersion >= after) this.bookmarkReceived = true;
     this.pump();
     return true;
   }
@@ -277,6 +291,10 @@ export class CacheWatcher implements CacheWatcherHandle {
       return item.event;
     }
     if (this.state === 'closed') {
+      if (this.draining && this.input.length > 0) {
+        this.pump();
+        return this.result.length > 0 ? this.tryNext() : null;
+      }
       if (this.pendingError) {
         const s = this.pendingError;
         this.pendingError = undefined;
@@ -303,14 +321,16 @@ export class CacheWatcher implements CacheWatcherHandle {
    * Closes: nothing more enters result; what is already there can still be read (the result
    * channel is drained by the HTTP writer before the stream ends).
    */
-  close(reason: CloseReason, message: string): void {
+  close(reason: CloseReason, message: string, drainInput = false): void {
     if (this.state === 'closed') return;
-    this.state = 'closed';
     this.closedAt = this.cfg.clock.now();
     this.closeReason = reason;
     this.closeMessage = message;
     this.closedInputLen = this.input.length;
-    this.input.clear();
+    // forget(true): what input holds (the end bookmark among it) still reaches the client.
+    this.draining = drainInput && this.init === undefined;
+    this.state = 'closed';
+    if (!this.draining) this.input.clear();
     this.init?.release();
     this.init = undefined;
     this.nextBookmarkAt = undefined;

@@ -300,6 +300,37 @@ describe('Cacher over a fake source', () => {
     expect(await drain(now, 10)).toHaveLength(0);
   });
 
+  it('force-closing a watch-list whose end bookmark waits in input drains it first (graceful), so the client still gets the bookmark', async () => {
+    const { src, clock, c } = await setup();
+    src.put(key('n', 'a'), pod('n', 'a'));
+    c.start();
+    await c.waitReady();
+    const target = c.resourceVersion + 12;
+    const wl = c.watch(wopts({ sendInitialEvents: true, allowWatchBookmarks: true, resourceVersion: c.resourceVersion, resourceVersionText: String(c.resourceVersion) }));
+    expect(wl.info().capacity).toBe(10);
+    // The client reads nothing: 1 initial + 9 live events fill result, 2 more wait in input.
+    for (let i = 0; i < 11; i++) src.put(key('n', `p${i}`), pod('n', `p${i}`));
+    await flush();
+    expect(c.resourceVersion).toBe(target - 1);
+    clock.advance(1000); // the tick puts the owed bookmark (at the cache RV) into input
+    await flush();
+    for (let i = 11; i < 30; i++) src.put(key('n', `p${i}`), pod('n', `p${i}`));
+    await flush();
+    clock.advance(500); // the dispatcher's time budget for the blocked watcher runs out
+    await flush();
+    await flush();
+    const closed = c.closedWatchers();
+    expect(closed).toHaveLength(1);
+    expect(closed[0]!.closeMessage).toMatch(/graceful = true$/);
+    const got = await drain(wl, 100);
+    const bm = got.findIndex((e) => e.type === 'BOOKMARK');
+    expect(bm).toBeGreaterThan(0);
+    expect((got[bm]!.object as KubeObject).metadata.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
+    // Everything before the bookmark, in order; the stream then ends.
+    expect(got.slice(0, bm).map(nameOf)).toEqual(['a', ...Array.from({ length: 11 }, (_, i) => `p${i}`)]);
+    expect(await wl.next()).toBeNull();
+  });
+
   it('sizes buffers by rule and force-closes a slow watcher with upstream text while fast ones lose nothing', async () => {
     const { src, clock, c } = await setup();
     c.start();

@@ -171,9 +171,11 @@ export class Dispatcher {
   private forceClose(w: CacheWatcher): void {
     if (w.closed) return;
     this.cfg.counters.terminatedWatchers++;
-    const msg = `Forcing ${this.cfg.groupResource} watcher close due to unresponsiveness: ${w.identifier()}. len(c.input) = ${w.inputLen}, len(c.result) = ${w.resultLen}, graceful = false`;
+    // graceful: a watch-list's end bookmark is waiting in input, so input is drained first.
+    const graceful = w.closeGracefully;
+    const msg = `Forcing ${this.cfg.groupResource} watcher close due to unresponsiveness: ${w.identifier()}. len(c.input) = ${w.inputLen}, len(c.result) = ${w.resultLen}, graceful = ${graceful}`;
     this.cfg.log('info', msg);
-    w.close('bufferFull', msg);
+    w.close('bufferFull', msg, graceful);
   }
 
   private scheduleBookmarkTick(): void {
