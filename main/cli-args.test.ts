@@ -42,6 +42,16 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['demo', '--record', 'x', '--record-on-limit', 'wrap'])).toThrow(/drop-oldest or stop/);
   });
 
+  it('parses audit FILE with --profile, --output and --etcd-progress', () => {
+    expect(parseArgs(['audit', 'audit.log.gz'])).toEqual({ cmd: 'audit', file: 'audit.log.gz', gates: {}, output: 'text', etcdProgress: true });
+    expect(parseArgs(['audit', 'a.log', '--profile', '1.31', '--output', 'json', '--etcd-progress', 'untrusted', '--gate', 'WatchList=true'])).toEqual({
+      cmd: 'audit', file: 'a.log', profile: '1.31', gates: { WatchList: true }, output: 'json', etcdProgress: false,
+    });
+    expect(() => parseArgs(['audit'])).toThrow(/needs the audit log FILE/);
+    expect(() => parseArgs(['audit', 'a', '--output', 'yaml'])).toThrow(/--output wants text or json, got "yaml"/);
+    expect(() => parseArgs(['audit', 'a', '--etcd-progress', 'maybe'])).toThrow(/--etcd-progress wants trusted or untrusted/);
+  });
+
   it('parses replay FILE, with --compare needing a profile', () => {
     expect(parseArgs(['replay', 'r.wsrec.gz', '--web'])).toMatchObject({ cmd: 'replay', file: 'r.wsrec.gz', web: true, compare: false });
     expect(parseArgs(['replay', 'r.wsrec.gz', '--profile', '1.27', '--compare', '--json'])).toMatchObject({ cmd: 'replay', profile: '1.27', compare: true, json: true });

@@ -29,6 +29,7 @@ export type Command =
       etcdBin?: string;
     } & CommonFlags)
   | { cmd: 'replay'; file: string; web: boolean; uiPort: number; profile?: string; gates: Record<string, boolean>; compare: boolean; json: boolean }
+  | { cmd: 'audit'; file: string; profile?: string; gates: Record<string, boolean>; output: 'text' | 'json'; etcdProgress: boolean }
   | { cmd: 'contexts'; kubeconfig?: string }
   | { cmd: 'scenarios' };
 
@@ -100,6 +101,17 @@ const commands: Record<string, { summary: string; usage: string; flags: FlagSpec
       { name: 'gate', arg: 'Name=bool', help: 'with --compare: override a feature gate of that profile (repeatable)', repeat: true },
       { name: 'compare', help: 'feed the recorded events and requests through a fresh cacher and router, and print what changes' },
       { name: 'json', help: 'with --compare: print the comparison as JSON' },
+    ],
+  },
+  audit: {
+    summary: 'read a kube-apiserver audit log and report, per resource and client, what each profile serves from cache vs etcd',
+    usage: 'watchscope audit FILE [--profile VERSION] [--output text|json] [--etcd-progress trusted|untrusted]',
+    positional: 'FILE',
+    flags: [
+      { name: 'profile', arg: 'VERSION', help: 'the cluster\'s Kubernetes version (default: the version kube-apiserver names in the log, else 1.34)' },
+      { name: 'gate', arg: 'Name=bool', help: 'override a feature gate of the cluster\'s profile (repeatable)', repeat: true },
+      { name: 'output', arg: 'text|json', help: 'report format (default text)' },
+      { name: 'etcd-progress', arg: 'trusted|untrusted', help: 'whether the cluster\'s etcd answers RequestWatchProgress (≥3.4.31/3.5.13; default trusted)' },
     ],
   },
   contexts: {
@@ -259,6 +271,14 @@ export function parseArgs(argv: string[]): Command {
         compare: has('compare'),
         json: has('json'),
       };
+    }
+    case 'audit': {
+      if (!positional) throw new UsageError('audit needs the audit log FILE (watchscope audit FILE)');
+      const output = one('output') ?? 'text';
+      if (output !== 'text' && output !== 'json') throw new UsageError(`--output wants text or json, got "${output}"`);
+      const progress = one('etcd-progress') ?? 'trusted';
+      if (progress !== 'trusted' && progress !== 'untrusted') throw new UsageError(`--etcd-progress wants trusted or untrusted, got "${progress}"`);
+      return { cmd, file: positional, ...(one('profile') ? { profile: one('profile')! } : {}), gates, output, etcdProgress: progress === 'trusted' };
     }
     case 'contexts':
       return { cmd, kubeconfig: one('kubeconfig') };

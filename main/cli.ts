@@ -212,6 +212,19 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'replay':
       return fail('replay is not part of this build yet', 2);
+    case 'audit': {
+      const { auditReport } = await import('./cluster/report/run.js');
+      const { renderReportText } = await import('./cluster/report/upgrade.js');
+      if (!existsSync(cmd.file)) return fail(`cannot read ${cmd.file}: no such file`);
+      let report;
+      try {
+        report = await auditReport(resolve(cmd.file), { ...(cmd.profile ? { profile: cmd.profile } : {}), gates: cmd.gates, etcdProgress: cmd.etcdProgress });
+      } catch (e) {
+        return fail(errText(e), 2);
+      }
+      out(cmd.output === 'json' ? JSON.stringify(report, null, 2) : renderReportText(report));
+      return;
+    }
     case 'contexts': {
       const listContexts = await loadContexts();
       try {

@@ -10,7 +10,16 @@ import { clusterMissing, startAuditedCluster, type AuditedCluster, type ClusterV
 import { AuditIngest } from './ingest.js';
 import { AuditRouter, type InferredRequest } from './infer.js';
 import { readAuditFile } from './file.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { UpgradeReport } from '../report/upgrade.js';
 import { AUDIT_WEBHOOK_PATH, auditWebhookHandler, renderAuditWebhookKubeconfig } from './webhook.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const runCli = async (args: string[]) =>
+  (await promisify(execFile)(process.execPath, ['--import', 'tsx', join(repoRoot, 'main/cli.ts'), ...args], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 })).stdout;
 
 const CLIENT_NODE_UA = /^kubernetes-client-javascript\//;
 const KUBECTL_UA = /^kubectl\//;
@@ -132,5 +141,35 @@ for (const version of ['1.20', '1.36'] as ClusterVersion[]) {
       expect(webhook.snapshot().bad).toEqual([]);
       expect(followed.snapshot().routed).toBeGreaterThan(f.size);
     });
+
+    it('`watchscope audit FILE` reports the cluster\'s profile from the log, per-client shares and what an upgrade moves', async () => {
+      const report = JSON.parse(await runCli(['audit', cluster.auditLog, '--output', 'json', '--etcd-progress', 'trusted'])) as UpgradeReport;
+      const want = version === '1.20' ? '1.20' : '1.34';
+      expect(report.clusterProfile).toBe(want);
+      expect(report.assumptions[0]).toMatch(new RegExp(`^profile from kube-apiserver/v${version.replace('.', '\\.')}\\.\\d+ in the log's own requests$`));
+      expect(report.profiles[0]).toBe(want);
+      expect(report.stats.bad).toEqual([]);
+      // client-node sent 3 RV "0" LISTs, 2 consistent LISTs and 2 GETs, all of configmaps.
+      const cn = report.clients.filter((c) => CLIENT_NODE_UA.test(c.key));
+      expect(cn).toHaveLength(1);
+      expect(cn[0]!.byVerb).toEqual({ list: 5, get: 2 });
+      expect(cn[0]!.byProfile[want]).toEqual(version === '1.20' ? { requests: 7, cache: 3, etcd: 4, rejected: 0 } : { requests: 7, cache: 5, etcd: 2, rejected: 0 });
+      expect(cn[0]!.byProfile['1.27']).toEqual({ requests: 7, cache: 3, etcd: 4, rejected: 0 });
+      // With an etcd that answers progress requests, 1.31+ serve consistent LISTs from the cache.
+      expect(cn[0]!.byProfile['1.34']).toEqual({ requests: 7, cache: 5, etcd: 2, rejected: 0 });
+      const cm = report.resources.find((r) => r.key === 'configmaps')!;
+      expect(cm.byVerb.list).toBeGreaterThanOrEqual(7);
+      if (version === '1.20') {
+        const moves = report.changes.find((c) => c.profile === '1.34' && c.verb === 'list' && c.resource === 'configmaps' && c.from === 'etcd' && c.to === 'cache' && c.toReason === 'consistentReadFromCache');
+        // kubectl's 2 paged LISTs and client-node's 2 consistent LISTs, at least.
+        expect(moves!.count).toBeGreaterThanOrEqual(4);
+        expect(moves!.text).toBe(`1.34: ${moves!.count} LISTs of configmaps move from etcd to the cache (consistentReadFromStorage → consistentReadFromCache)`);
+      } else {
+        expect(report.changes.some((c) => c.profile === '1.34')).toBe(false);
+      }
+      const text = await runCli(['audit', cluster.auditLog, '--etcd-progress', 'trusted']);
+      expect(text).toContain(`cluster profile: ${want}; reads (LIST/GET/WATCH): ${report.reads.toLocaleString('en-US')}`);
+      expect(text).toMatch(/per client \(user agent · user\)/);
+    }, 120_000);
   });
 }

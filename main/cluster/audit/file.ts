@@ -7,7 +7,13 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { basename } from 'node:path';
-import type { AuditIngest } from './ingest.js';
+import type { BadInputKind } from './event.js';
+
+/** Where lines go: AuditIngest, or anything else that reads a log (the version probe). */
+export interface AuditLineSink {
+  line(text: string, where: string): void;
+  badInput(kind: BadInputKind, where: string, message: string): void;
+}
 
 export interface ReadAuditFileOptions {
   /** Keep reading as the file grows and across rotation, until the signal aborts. */
@@ -102,7 +108,7 @@ async function isGzip(path: string): Promise<boolean> {
 }
 
 /** Reads (and with `follow`, keeps reading) one audit log file into the ingest. Never throws for bad content. */
-export async function readAuditFile(path: string, ingest: AuditIngest, opts: ReadAuditFileOptions = {}): Promise<void> {
+export async function readAuditFile(path: string, ingest: AuditLineSink, opts: ReadAuditFileOptions = {}): Promise<void> {
   const name = basename(path);
   const maxLine = opts.maxLineBytes ?? 4 * 1024 * 1024;
   const splitter = (label: string) =>
@@ -125,7 +131,7 @@ export async function readAuditFile(path: string, ingest: AuditIngest, opts: Rea
   return readPlain(path, name, ingest, splitter, opts);
 }
 
-async function readGzip(path: string, name: string, ingest: AuditIngest, lines: LineSplitter, opts: ReadAuditFileOptions): Promise<void> {
+async function readGzip(path: string, name: string, ingest: AuditLineSink, lines: LineSplitter, opts: ReadAuditFileOptions): Promise<void> {
   const source = createReadStream(path, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
   const gunzip = createGunzip({ chunkSize: 1 << 18 });
   source.pipe(gunzip);
@@ -149,7 +155,7 @@ async function readGzip(path: string, name: string, ingest: AuditIngest, lines: 
   }
 }
 
-async function readPlain(path: string, name: string, ingest: AuditIngest, splitter: (label: string) => LineSplitter, opts: ReadAuditFileOptions): Promise<void> {
+async function readPlain(path: string, name: string, ingest: AuditLineSink, splitter: (label: string) => LineSplitter, opts: ReadAuditFileOptions): Promise<void> {
   const buf = Buffer.alloc(opts.chunkBytes ?? 1 << 20);
   const pollMs = opts.pollMs ?? 250;
   let generation = 0;
