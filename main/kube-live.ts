@@ -1,13 +1,12 @@
 // kube mode: the embedded cacher fed by a cluster's kube-apiserver through a kubeconfig context.
 // Reads the profile serves from the cache come from the embedded Cacher; reads it delegates go to
 // the real apiserver with the user's credentials (KubeStore); writes are refused unless allowed.
-import type { KubeObject, StoredObject } from './storage/object.js';
 import { DecisionLog } from './storage/decisions.js';
 import { KubeSource } from './storage/kube/source.js';
 import { KubeStore } from './storage/kube/store.js';
+import { kubeDelegate } from './storage/kube/delegate.js';
 import type { KubeResource } from './storage/kube/discovery.js';
 import { createEtcdBackend } from './storage/apiserver/etcd-backend.js';
-import type { StorageDelegate } from './storage/apiserver/backend.js';
 import { startApiServer } from './storage/apiserver/server.js';
 import { BUILTIN_RESOURCES, collectionKey, qualifiedResource, type ResourceInfo } from './storage/resources.js';
 import type { Profile } from './storage/routing/profiles.js';
@@ -35,55 +34,6 @@ export interface KubeLiveOptions {
 
 /** Default selection in kube mode: small, commonly watched resources. */
 const DEFAULT_KUBE_RESOURCES = ['pods', 'configmaps', 'services', 'namespaces', 'nodes', 'deployments.apps', 'leases.coordination.k8s.io'];
-
-function storedOf(obj: KubeObject, key: string): StoredObject {
-  const rv = Number(obj.metadata?.resourceVersion ?? 0);
-  return { key, object: obj, resourceVersion: Number.isFinite(rv) ? rv : 0, encoding: 'json', size: 0 };
-}
-
-function kubeDelegate(store: KubeStore, source: KubeSource, res: ResourceInfo, key: string): StorageDelegate {
-  const keyOf = (o: KubeObject) => `${key}${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
-  return {
-    async getList(o) {
-      const r = await store.getList({
-        ...(o.namespace ? { namespace: o.namespace } : {}),
-        resourceVersion: o.resourceVersion,
-        ...(o.resourceVersionMatch ? { resourceVersionMatch: o.resourceVersionMatch } : {}),
-        ...(o.limit ? { limit: o.limit } : {}),
-        ...(o.continue ? { continue: o.continue } : {}),
-        ...(o.labelSelector.text ? { labelSelector: o.labelSelector.text } : {}),
-        fieldSelector: [o.fieldSelector.text, o.name ? `metadata.name=${o.name}` : ''].filter(Boolean).join(',') || undefined,
-      } as Parameters<KubeStore['getList']>[0]);
-      const out: Awaited<ReturnType<StorageDelegate['getList']>> = {
-        items: r.items.map((i) => storedOf(i, keyOf(i))),
-        resourceVersion: Number(r.resourceVersion) || 0,
-      };
-      if (r.continue) out.continue = r.continue;
-      if (r.remainingItemCount !== undefined) out.remainingItemCount = r.remainingItemCount;
-      return out;
-    },
-    async get(namespace, name, o) {
-      const obj = await store.get(namespace, name, o.resourceVersion ? { resourceVersion: o.resourceVersion } : {});
-      return storedOf(obj, keyOf(obj));
-    },
-    async create(namespace, _name, obj) {
-      const r = await store.create(namespace, obj);
-      return storedOf(r, keyOf(r));
-    },
-    async update(namespace, name, obj, expected) {
-      const body = expected ? { ...obj, metadata: { ...obj.metadata, resourceVersion: String(expected) } } : obj;
-      const r = await store.update(namespace, name, body);
-      return storedOf(r, keyOf(r));
-    },
-    async delete(namespace, name, preconditions) {
-      const r = await store.delete(namespace, name, preconditions ? { preconditions } : {});
-      return storedOf(r, keyOf(r));
-    },
-    currentRevision: () => source.currentRevision(key),
-    appliesRegistryRules: true,
-    servedByName: "the cluster's kube-apiserver",
-  };
-}
 
 export async function openKubeLive(o: KubeLiveOptions): Promise<Live> {
   const source = await KubeSource.connect({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.context ? { context: o.context } : {}) });

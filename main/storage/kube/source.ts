@@ -142,8 +142,26 @@ export class KubeSource implements Source {
     return r;
   }
 
+  /**
+   * What a prefix addresses: a collection, or one namespace of it ("/registry/pods/<ns>/", the
+   * prefix a namespaced watch from storage lists and watches), read through the namespace's URL.
+   */
+  private async scope(prefix: string): Promise<{ r: KubeResource; collection: string; namespace?: string }> {
+    const p = prefix.endsWith('/') ? prefix : `${prefix}/`;
+    try {
+      return { r: await this.resolve(p), collection: p };
+    } catch (e) {
+      const parent = p.slice(0, p.lastIndexOf('/', p.length - 2) + 1);
+      const namespace = p.slice(parent.length, -1);
+      const r = parent && namespace ? await this.resolve(parent).catch(() => undefined) : undefined;
+      if (!r?.namespaced) throw e;
+      return { r, collection: parent, namespace };
+    }
+  }
+
   async list(prefix: string): Promise<SourceListResult> {
-    return this.listResource(await this.resolve(prefix), prefix);
+    const s = await this.scope(prefix);
+    return this.listResource(s.r, s.collection, s.namespace);
   }
 
   watch(prefix: string, afterRevision: number, handlers: SourceWatchHandlers): SourceWatch {
@@ -158,9 +176,9 @@ export class KubeSource implements Source {
       },
     };
     this.watches.add(outer);
-    this.resolve(prefix).then(
-      (r) => {
-        if (!stopped) inner = this.watchResource(r, prefix, afterRevision, handlers);
+    this.scope(prefix).then(
+      (s) => {
+        if (!stopped) inner = this.watchResource(s.r, s.collection, afterRevision, handlers, s.namespace);
       },
       (e: Error) => {
         this.watches.delete(outer);
@@ -204,7 +222,7 @@ export class KubeSource implements Source {
   }
 
   /** Paginated consistent LIST (limit + continue; every page at the first page's RV). */
-  async listResource(r: KubeResource, prefix: string): Promise<SourceListResult> {
+  async listResource(r: KubeResource, prefix: string, namespace?: string): Promise<SourceListResult> {
     const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
     // A continue token can expire (410) when etcd compacts between pages; the pager then
     // starts over, as client-go's pager falls back to a full list.
@@ -216,7 +234,7 @@ export class KubeSource implements Source {
         do {
           const page = await this.client.json<{ metadata?: { resourceVersion?: string; continue?: string }; items?: KubeObject[] }>(
             'GET',
-            collectionPath(r),
+            collectionPath(r, namespace),
             { query: { limit: this.listPageSize, continue: cont }, timeoutMs: Math.max(this.timeoutMs, 60_000), verb: 'list', resource: qualifiedResource(r) },
           );
           if (!listRV) listRV = Number(page.metadata?.resourceVersion ?? 0);
@@ -236,7 +254,7 @@ export class KubeSource implements Source {
   }
 
   /** WATCH from `afterRevision`, resumed across server timeouts and dropped connections. */
-  watchResource(r: KubeResource, prefix: string, afterRevision: number, h: SourceWatchHandlers): SourceWatch {
+  watchResource(r: KubeResource, prefix: string, afterRevision: number, h: SourceWatchHandlers, namespace?: string): SourceWatch {
     const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
     const what = qualifiedResource(r);
     let lastRV = afterRevision;
@@ -281,7 +299,7 @@ export class KubeSource implements Source {
       // The reflector picks a random timeout in [5m, 10m) so that watches do not all renew at once.
       const timeoutSeconds = this.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
       stream = this.client.stream(
-        collectionPath(r),
+        collectionPath(r, namespace),
         {
           query: { watch: 1, resourceVersion: String(lastRV), allowWatchBookmarks: true, timeoutSeconds },
           verb: 'watch',

@@ -17,6 +17,12 @@ import type { CacheListOptions, CacheWatchOptions, WatchEvent } from '../cacher/
 import { continueKeyFromToken, etcdStoreDelegate, scopePrefix } from '../apiserver/etcd-delegate.js';
 import { StorageWatch } from '../apiserver/storage-watch.js';
 import { StorageWatcherRegistry } from '../apiserver/storage-watchers.js';
+import type { StorageDelegate } from '../apiserver/backend.js';
+import type { Source } from '../source.js';
+import { KubeSource } from '../kube/source.js';
+import { KubeStore } from '../kube/store.js';
+import { kubeDelegate } from '../kube/delegate.js';
+import { findKubeApiserver136, KUBE_136_MISSING_MESSAGE, startKube136, type RealApiserver } from '../kube/testing/kube-1.36.js';
 import type { ListPage, PodSpec, SeenEvent, StoreUnderTest, WatchQuery, WatchUnderTest } from './store_tests.js';
 
 const pods = BUILTIN_RESOURCES.find((r) => r.resource === 'pods')!;
@@ -105,14 +111,13 @@ async function openEtcd(): Promise<EtcdHarness> {
   };
 }
 
-/** The etcd delegate: etcd3-store reads (etcd-delegate.ts) and watches straight from etcd (storage-watch.ts). */
-export async function openEtcdDelegateStore(): Promise<StoreUnderTest> {
-  const h = await openEtcd();
-  const delegate = etcdStoreDelegate(h.store, pods);
+/**
+ * Reads through a StorageDelegate and watches straight from a Source with StorageWatch: what the
+ * endpoint does for a request the router sends to storage.
+ */
+function delegateReads(delegate: StorageDelegate, watchSource: Source): Pick<StoreUnderTest, 'list' | 'get' | 'watch'> {
   const registry = new StorageWatcherRegistry();
   return {
-    ...h.writes,
-    settle: async () => undefined,
     list: (q) =>
       asFailure(
         delegate
@@ -137,7 +142,7 @@ export async function openEtcdDelegateStore(): Promise<StoreUnderTest> {
       const rv = q.resourceVersion === '' ? 0 : Number(q.resourceVersion);
       const sw = new StorageWatch({
         res: pods,
-        source: h.source,
+        source: watchSource,
         collectionKey: collection,
         ...(q.namespace ? { namespace: q.namespace } : {}),
         labelSelector: parseLabelSelector(q.labelSelector ?? ''),
@@ -153,8 +158,66 @@ export async function openEtcdDelegateStore(): Promise<StoreUnderTest> {
       await sw.start();
       return pull(sw);
     },
+  };
+}
+
+/** The etcd delegate: etcd3-store reads (etcd-delegate.ts) and watches straight from etcd (storage-watch.ts). */
+export async function openEtcdDelegateStore(): Promise<StoreUnderTest> {
+  const h = await openEtcd();
+  return {
+    ...h.writes,
+    ...delegateReads(etcdStoreDelegate(h.store, pods), h.source),
+    settle: async () => undefined,
     close: () => h.close(),
   };
+}
+
+/** Why the kube delegate cannot run here, or undefined when it can. */
+export function kubeDelegateMissing(): string | undefined {
+  return findKubeApiserver136() ? undefined : KUBE_136_MISSING_MESSAGE;
+}
+
+/**
+ * The kube delegate (kube mode's storage): reads forwarded to a real kube-apiserver v1.36 that
+ * stores in the suite's etcd, watches from it through KubeSource. Writes still go to etcd, which
+ * the apiserver reads like its own (JSON values are decoded as kube-apiserver decodes them).
+ */
+export async function openKubeDelegateStore(): Promise<StoreUnderTest> {
+  const h = await openEtcd();
+  let api: RealApiserver | undefined;
+  let source: KubeSource | undefined;
+  try {
+    api = await startKube136(h.etcd.endpoint);
+    source = await KubeSource.connect({ kubeconfig: api.kubeconfig });
+    const served = (await source.discoverResources()).find((r) => r.group === '' && r.resource === 'pods');
+    if (!served) throw new Error('the apiserver does not serve pods');
+    source.register(served, collection);
+    const delegate = kubeDelegate(new KubeStore(source.client, served), source, pods, collection);
+    const src = source;
+    const apiserver = api;
+    return {
+      ...h.writes,
+      ...delegateReads(delegate, src),
+      // Its RV "0" reads come from its own watch cache: wait until that has the revision.
+      settle: async (rv) => {
+        const end = Date.now() + 15_000;
+        while ((await delegate.getList({ labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector('', 'pods'), resourceVersion: '0', resourceVersionMatch: '', limit: 1, continue: '' })).resourceVersion < rv) {
+          if (Date.now() > end) throw new Error(`kube-apiserver's cache did not reach revision ${rv}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+      async close() {
+        await src.close();
+        await apiserver.stop();
+        await h.close();
+      },
+    };
+  } catch (e) {
+    await source?.close().catch(() => undefined);
+    await api?.stop();
+    await h.close();
+    throw e;
+  }
 }
 
 /**

@@ -86,6 +86,10 @@ export interface StoreUnderTest {
 export interface StoreTestOptions {
   /** The backend keeps history only as far back as its own window (the Cacher). */
   windowed?: boolean;
+  /** Why this backend cannot run on this machine (a missing binary): the suite is skipped, loudly. */
+  missing?: string;
+  /** Tests this backend is known to fail, by id, with the reason: skipped and reported, not hidden. */
+  knownGaps?: Partial<Record<'watchSelectorTransitions', string>>;
 }
 
 /** Collects events until `n` non-bookmark events arrived (or the watch ended). */
@@ -105,7 +109,8 @@ async function take(w: WatchUnderTest, n: number, keepBookmarks = false): Promis
 const brief = (evs: SeenEvent[]) => evs.map((e) => (e.type === 'BOOKMARK' ? `BOOKMARK${e.initialEventsEnd ? ' end' : ''}` : `${e.type} ${e.key} ${e.rv}`));
 
 export function runStoreTests(name: string, open: () => Promise<StoreUnderTest>, options: StoreTestOptions = {}): void {
-  describe(`storage semantics: ${name}`, () => {
+  if (options.missing) console.warn(`SKIPPED storage semantics over ${name}: ${options.missing}`);
+  describe.skipIf(!!options.missing)(`storage semantics: ${name}`, () => {
     let s: StoreUnderTest;
     let nsSeq = 0;
     const ns = () => `suite-${++nsSeq}`;
@@ -297,7 +302,9 @@ export function runStoreTests(name: string, open: () => Promise<StoreUnderTest>,
       });
     });
 
-    it('WATCH with a label selector turns selector transitions into ADDED and DELETED', async () => {
+    const gap = options.knownGaps?.watchSelectorTransitions;
+    if (gap) console.warn(`SKIPPED over ${name}: selector transitions: ${gap}`);
+    it.skipIf(!!gap)('WATCH with a label selector turns selector transitions into ADDED and DELETED', async () => {
       const n = ns();
       const r0 = await s.create({ namespace: n, name: 't', labels: { app: 'no' } });
       await s.settle(r0);
