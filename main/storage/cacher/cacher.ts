@@ -404,7 +404,7 @@ export class Cacher implements CacherView {
       replica: this.config.replica,
       // The k8s.io/initial-events-end bookmark (KEP-3157) is owed once the RV the watch-list
       // asked for has been sent.
-      bookmarkAfterResourceVersion: isWatchList ? Math.max(rv, 1) : undefined,
+      bookmarkAfterResourceVersion: isWatchList ? Math.max(opts.bookmarkAfterResourceVersion ?? rv, 1) : undefined,
       triggerValue,
       onClose: (cw) => this.forget(cw),
       onInitEvents: (n) => (this.counters.initEvents += n),

@@ -71,6 +71,8 @@ export interface CacheWatchOptions {
    * otherwise it waits for the bookmark ticker (1.27–1.31).
    */
   initialEventsEndBookmarkAfterInterval?: boolean;
+  /** Watch-list: the end bookmark is owed once the cache reaches this RV (default: resourceVersion). */
+  bookmarkAfterResourceVersion?: number;
   /** Absolute deadline (ms since epoch) of the watch request; bookmarks stop 2s before it. */
   deadline: number;
   userAgent: string;

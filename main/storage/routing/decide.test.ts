@@ -535,3 +535,19 @@ describe('a stopped Cacher', () => {
     check(decide(list({ resourceVersion: '0' }), stopped, profile1_31), R(429, 'storage is (re)initializing'));
   });
 });
+
+describe('watch-list without resourceVersion, 1.27–1.29 vs 1.30+', () => {
+  const wl = watch({ sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: 'true' });
+  it('1.27–1.29 stream the cache at once and hold the end bookmark for etcd\'s revision (no wait, no 504)', () => {
+    for (const p of [withGates(profile1_27, { WatchList: true }), withGates(profile1_28, { WatchList: true })]) {
+      const d = decide(wl, ready, p);
+      expect(d).toMatchObject({ servedBy: 'cache', consistentRead: true, waitUntilFresh: false, endBookmarkAtEtcdRevision: true, initialEvents: true });
+      expect(d.onTimeout).toBeUndefined();
+    }
+  });
+  it('1.30 waits for the revision first, with a 504 ERROR event on timeout', () => {
+    const d = decide(wl, ready, withGates(resolveProfile('1.30'), { WatchList: true }));
+    expect(d).toMatchObject({ waitUntilFresh: true, onTimeout: '504' });
+    expect(d.endBookmarkAtEtcdRevision).toBeUndefined();
+  });
+});

@@ -106,6 +106,11 @@ export interface RoutingDecision {
   initialEvents?: boolean;
   /** Watch: a BOOKMARK annotated k8s.io/initial-events-end follows the initial events. */
   initialEventsEndBookmark?: boolean;
+  /**
+   * Watch-list with RV "" on 1.27–1.29: stream the cache's state at once and hold the end
+   * bookmark until the cache reaches etcd's current revision (fetched first).
+   */
+  endBookmarkAtEtcdRevision?: boolean;
 }
 
 const WRITE_VERBS = new Set<RoutingVerb>(['create', 'update', 'patch', 'delete']);
@@ -585,7 +590,13 @@ function decideWatch(ctx: Ctx, opts: ListOptions, defaulted: boolean): RoutingDe
       : profile.rules.initialEventsEndBookmark === 'afterInitialEvents'
         ? ', then at once the k8s.io/initial-events-end bookmark at the cache\'s RV'
         : ', then the k8s.io/initial-events-end bookmark with the next bookmark tick (up to a second later, after any live events due by then)';
-    if (rvText === '') {
+    if (rvText === '' && profile.rules.watchListRVEmpty === 'holdBookmark') {
+      d.reason = 'consistentReadFromCache';
+      d.consistentRead = true;
+      d.initialEvents = true;
+      d.endBookmarkAtEtcdRevision = true;
+      d.detail = `Watch-list without resourceVersion (1.27–1.29): etcd's current revision is fetched, the cache's state streams at once as ADDED events, and the k8s.io/initial-events-end bookmark is held until the cache has reached that revision — no wait and no 504${defaultNote}.`;
+    } else if (rvText === '') {
       d.reason = 'consistentReadFromCache';
       d.consistentRead = true;
       d.waitUntilFresh = true;

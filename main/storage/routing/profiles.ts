@@ -86,6 +86,12 @@ export interface ProfileRules {
    * 'ticker' = with the next bookmark tick, after any live events already due (1.27–1.31).
    */
   initialEventsEndBookmark: 'afterInitialEvents' | 'ticker';
+  /**
+   * A watch-list with RV "": 'wait' = the cache waits (≤3s, then ERROR 504) for etcd's revision
+   * before streaming (1.30+); 'holdBookmark' = the cache's state streams at once and the end
+   * bookmark is held until the cache reaches etcd's revision (1.27–1.29).
+   */
+  watchListRVEmpty: 'wait' | 'holdBookmark';
   /** The etcd3 store (no cache) can serve sendInitialEvents itself (1.29+). */
   etcdWatchList: boolean;
   /**
@@ -146,6 +152,7 @@ const baseRules: ProfileRules = {
   retryAfter: 'exponential',
   listInvalidRV: 'storage400',
   initialEventsEndBookmark: 'afterInitialEvents',
+  watchListRVEmpty: 'wait',
   etcdWatchList: true,
   etcdWatchListCompatibleExemption: true,
   notReadyMessageHasError: true,
@@ -180,6 +187,7 @@ export const profile1_27 = make({
     retryAfter: 'fixed1',
     listInvalidRV: 'cacher500',
     initialEventsEndBookmark: 'ticker',
+    watchListRVEmpty: 'holdBookmark',
     etcdWatchList: false,
     etcdWatchListCompatibleExemption: false,
     notReadyMessageHasError: false,
@@ -375,7 +383,7 @@ export function resolveProfile(nameOrVersion: string): Profile {
     return profile1_28;
   }
   if (minor === 30) {
-    return derive(profile1_28, '1.30', '1.30', 30, { consistentReadCheck: 'RV==""', getWaitProgress: 'gate', watchListWaitProgress: 'gate', etcdWatchList: true }, {},
+    return derive(profile1_28, '1.30', '1.30', 30, { consistentReadCheck: 'RV==""', getWaitProgress: 'gate', watchListWaitProgress: 'gate', etcdWatchList: true, watchListRVEmpty: 'wait' }, {},
       '1.30 recognises a consistent read by RV=="" and GET / watch-list waits request progress when ConsistentListFromCache is on; its etcd3 store serves sendInitialEvents itself.');
   }
   if (minor === 31) return profile1_31;

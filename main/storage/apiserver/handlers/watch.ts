@@ -87,7 +87,13 @@ export async function handleWatch(ctx: RequestContext): Promise<void> {
     if (d.servedBy === 'cache') {
       // A watch's context lasts its whole timeout, and so does its wait for readiness (ready.wait(ctx)).
       await waitReadyOr503(ctx, d, Math.max(0, deadline - Date.now()));
-      if (d.consistentRead) {
+      let bookmarkAfter: number | undefined;
+      if (d.consistentRead && d.endBookmarkAtEtcdRevision) {
+        // 1.27–1.29: the state as the cache has it now; only the end bookmark waits for etcd's revision.
+        bookmarkAfter = await backend.store.currentRevision();
+        rv = 0;
+        detail += ` etcd was at revision ${bookmarkAfter}.`;
+      } else if (d.consistentRead) {
         rv = await backend.store.currentRevision();
         detail += ` etcd was at revision ${rv}.`;
       } else if (d.minResourceVersion !== undefined) {
@@ -108,6 +114,7 @@ export async function handleWatch(ctx: RequestContext): Promise<void> {
       };
       if (ctx.info.namespace) opts.namespace = ctx.info.namespace;
       if (name !== undefined) opts.name = name;
+      if (bookmarkAfter !== undefined) opts.bookmarkAfterResourceVersion = bookmarkAfter;
       stream = backend.cacher!.watch(opts);
     } else {
       const sw = new StorageWatch({
