@@ -1,7 +1,10 @@
 // Writes a kubeconfig pointing at the endpoint: the per-run CA as certificate-authority-data and
 // a bearer token, so clients authenticate and verify TLS as they would with a real cluster.
-import { writeFile, chmod, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { stringify } from 'yaml';
 
 export interface KubeconfigParams {
   server: string;
@@ -11,42 +14,44 @@ export interface KubeconfigParams {
   namespace?: string;
 }
 
-const q = (s: string) => JSON.stringify(s); // JSON strings are valid YAML scalars
-
 export function renderKubeconfig(p: KubeconfigParams): string {
   const ctx = p.contextName ?? 'watchscope';
-  const cluster = p.caPem
-    ? `    certificate-authority-data: ${Buffer.from(p.caPem).toString('base64')}\n`
-    : p.server.startsWith('http://')
-      ? // client-node refuses an http:// server unless verification is explicitly off.
-        '    insecure-skip-tls-verify: true\n'
-      : '';
-  return (
-    'apiVersion: v1\n' +
-    'kind: Config\n' +
-    'clusters:\n' +
-    `- name: ${q(ctx)}\n` +
-    '  cluster:\n' +
-    `    server: ${q(p.server)}\n` +
-    cluster +
-    'users:\n' +
-    `- name: ${q(ctx)}\n` +
-    '  user:\n' +
-    `    token: ${q(p.token)}\n` +
-    'contexts:\n' +
-    `- name: ${q(ctx)}\n` +
-    '  context:\n' +
-    `    cluster: ${q(ctx)}\n` +
-    `    user: ${q(ctx)}\n` +
-    (p.namespace ? `    namespace: ${q(p.namespace)}\n` : '') +
-    `current-context: ${q(ctx)}\n` +
-    'preferences: {}\n'
-  );
+  const cluster: Record<string, unknown> = { server: p.server };
+  if (p.caPem) cluster['certificate-authority-data'] = Buffer.from(p.caPem).toString('base64');
+  // client-node refuses an http:// server unless verification is explicitly off.
+  else if (p.server.startsWith('http://')) cluster['insecure-skip-tls-verify'] = true;
+  const context: Record<string, unknown> = { cluster: ctx, user: ctx };
+  if (p.namespace) context.namespace = p.namespace;
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: ctx, cluster }],
+    users: [{ name: ctx, user: { token: p.token } }],
+    contexts: [{ name: ctx, context }],
+    'current-context': ctx,
+    preferences: {},
+  });
 }
 
-/** Written with mode 0600: it holds a bearer token. */
+/**
+ * Written with mode 0600 from the start (it holds a bearer token) to a fresh temporary file that
+ * is then renamed over `path`: a symlink planted at `path` is replaced, never followed, and no
+ * moment exists where the token sits in a file others can read.
+ */
 export async function writeKubeconfig(path: string, p: KubeconfigParams): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, renderKubeconfig(p), { mode: 0o600 });
-  await chmod(path, 0o600);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    await fh.writeFile(renderKubeconfig(p));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }

@@ -86,9 +86,11 @@ describe('authentication and discovery', () => {
     const { statSync, readFileSync } = await import('node:fs');
     expect(statSync(h.kubeconfigPath).mode & 0o777).toBe(0o600);
     const text = readFileSync(h.kubeconfigPath, 'utf8');
-    expect(text).toContain(`certificate-authority-data: ${Buffer.from(h.server.caPem!).toString('base64')}`);
-    expect(text).toContain(`token: "${h.server.token}"`);
-    expect(text).toContain('current-context: "watchscope"');
+    const { parse } = await import('yaml');
+    const kc = parse(text);
+    expect(kc.clusters[0].cluster['certificate-authority-data']).toBe(Buffer.from(h.server.caPem!).toString('base64'));
+    expect(kc.users[0].user.token).toBe(h.server.token);
+    expect(kc['current-context']).toBe('watchscope');
     expect(h.server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
   });
 

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { KubeConfig, dumpYaml, loadYaml, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { loginShellPath, mergePaths } from './shell-path.js';
+import { checkKubeconfigText, safeKubeconfigError } from './kubeconfig-check.js';
 
 export interface KubeconfigOptions {
   /** One file, or several joined with the path delimiter (like $KUBECONFIG). */
@@ -55,11 +56,20 @@ export function loadKubeconfigFiles(explicit?: string): LoadedKubeconfig {
   let currentContext = '';
   for (const file of files) {
     const one = new KubeConfig();
+    let text: string;
     try {
-      one.loadFromString(withTokenFiles(readFileSync(file, 'utf8'), dirname(file)));
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'unreadable');
+      throw new Error(`cannot read kubeconfig ${file}: ${why}`);
+    }
+    checkKubeconfigText(file, text);
+    try {
+      one.loadFromString(withTokenFiles(text, dirname(file)));
       one.makePathsAbsolute(dirname(file));
     } catch (e) {
-      throw new Error(`cannot read kubeconfig ${file}: ${(e as Error).message}`);
+      throw safeKubeconfigError(file, text, e);
     }
     for (const c of one.getClusters() ?? []) if (!clusters.has(c.name)) clusters.set(c.name, c);
     for (const u of one.getUsers() ?? []) if (!users.has(u.name)) users.set(u.name, cleanUser(u));
