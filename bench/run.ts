@@ -9,6 +9,7 @@ import { runCpu } from './cpu.js';
 import { etcdWithPods, runMemory } from './memory.js';
 import { runList } from './list.js';
 import { runFrames } from './frames.js';
+import { runRecording } from './recording.js';
 
 const args = process.argv.slice(2);
 if (args.includes('side-by-side')) {
@@ -55,6 +56,7 @@ try {
   await loaded?.etcd.stop();
 }
 await step('5', 'renderer frame time', () => runFrames());
+await step('6', 'replay of a one-hour recording', () => runRecording());
 
 printRows(rows);
 writeResults(rows);

@@ -3,11 +3,13 @@
 // replay service behind the same UI. Screenshots: test-results/screens/record-*.png, replay-*.png.
 import { test, expect, type Page } from '@playwright/test';
 import path from 'node:path';
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, existsSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { startWebUi, type WebUi } from '../main/web.js';
 import { Session } from '../main/session.js';
 import { RecordingReader } from '../main/recording/reader.js';
+import { ReplayService } from '../main/recording/replay.js';
+import { paintedPixels } from './canvas.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
@@ -49,9 +51,14 @@ test('Record: the button records the live demo, the header shows REC and its siz
   await expect(page.getByTestId('recording-indicator')).toContainText('REC');
   await expect(page.getByTestId('recording-indicator')).toContainText('/ 512 MB');
   await expect(page.getByTestId('record-toggle')).toHaveText('Stop recording');
-  // Let the workload run a while (and a scenario close a watcher) while recording.
-  await page.waitForTimeout(6000);
+  // Let the workload run a while, and the slow-watcher preset fill a watcher's buffers until it
+  // is force-closed, while recording.
+  test.setTimeout(300_000);
+  await page.waitForTimeout(3000);
   await page.screenshot({ path: path.join(shots, 'record-live.png') });
+  const sc = await session.runScenario('slow-watcher', { scale: 0.3 });
+  expect(sc.signature.closeReason, sc.summary).toBe('bufferFull');
+  await page.waitForTimeout(2000);
   await page.getByTestId('record-toggle').click();
   await expect(page.getByTestId('recording')).toHaveAttribute('data-state', 'stopped');
   const file = (await page.getByTestId('recording-file').textContent())!.trim();
@@ -62,4 +69,135 @@ test('Record: the button records the live demo, the header shows REC and its siz
   expect(r.endTime - r.startTime).toBeGreaterThan(5000);
   r.close();
   expect(errors).toEqual([]);
+});
+
+test.describe('Replay of that recording', () => {
+  let replay: ReplayService;
+  let replayUi: WebUi;
+  let rp: Page;
+  let closedAt = 0;
+
+  test.beforeAll(async ({ browser }) => {
+    replay = new ReplayService(recordedFile);
+    replayUi = await startWebUi({ service: replay, rendererDir: path.join(root, 'out', 'renderer') });
+    rp = await browser.newPage();
+    rp.on('pageerror', (e) => errors.push(String(e)));
+    rp.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    // The force-closed slow watcher, as recorded.
+    const r = RecordingReader.open(recordedFile);
+    for (let i = 0; i < r.segments.length && !closedAt; i++) {
+      for (const rec of r.readSegment(i).records) {
+        if (rec.k === 'closed' && rec.watcher.closeReason === 'bufferFull') {
+          closedAt = rec.watcher.closedAt!;
+          break;
+        }
+      }
+    }
+    r.close();
+  });
+
+  test.afterAll(async () => {
+    await rp?.close();
+    await replayUi?.close();
+    await replay?.close();
+  });
+
+  const seek = async (t: number) => {
+    await rp.getByTestId('replay-scrubber').fill(String(t));
+    await expect(rp.getByTestId('replay-clock')).toHaveText(clock(Math.min(Math.max(Math.floor(t / 250) * 250, replay.status().start), replay.status().end)), { timeout: 5000 }).catch(() => undefined);
+  };
+  const clock = (t: number) => {
+    const d = new Date(t);
+    return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  };
+
+  test('the header says it is a replay and of what; the timeline drives every view', async () => {
+    test.setTimeout(120_000);
+    expect(closedAt).toBeGreaterThan(0);
+    await rp.goto(replayUi.url);
+    await expect(rp.getByTestId('replay-badge')).toHaveText('REPLAY');
+    await expect(rp.getByTestId('replay-of')).toContainText('demo · etcd 3.4.23');
+    await expect(rp.getByTestId('replay-bar')).toBeVisible();
+    // No Record button in a replay.
+    await expect(rp.getByTestId('record-toggle')).toHaveCount(0);
+
+    // Just before the forced close: the slow watcher is live, its buffers full or nearly.
+    await rp.keyboard.press('Control+2');
+    await seek(closedAt - 300);
+    const slow = rp.getByTestId('watcher-row').filter({ hasText: 'scenario/slow-watcher' });
+    await expect(slow.first()).toBeVisible();
+    const snapBefore = replay.snapshot();
+    const w = snapBefore.watchers.find((x) => x.userAgent.includes('scenario/slow-watcher'))!;
+    expect(w).toBeDefined();
+    expect(w.inputLen + w.resultLen).toBeGreaterThan(0);
+    await rp.screenshot({ path: path.join(shots, 'replay-watchers-before-close.png') });
+
+    // Just after it: closed with bufferFull and upstream's message.
+    await seek(closedAt + 1000);
+    await rp.getByTestId('show-closed').click();
+    await rp.getByTestId('watcher-filter').fill('scenario/slow-watcher');
+    const closed = rp.getByTestId('watcher-row').filter({ hasText: 'bufferFull' });
+    await expect(closed.first()).toContainText('Forcing pods watcher close due to unresponsiveness');
+    await rp.screenshot({ path: path.join(shots, 'replay-watchers-closed.png') });
+    // Back before the close: it is not among the closed ones yet.
+    await seek(closedAt - 2000);
+    await expect(closed).toHaveCount(0);
+    await rp.getByTestId('watcher-filter').fill('');
+    await rp.getByTestId('show-live').click();
+
+    // Freshness up to the scrubbed moment, drawn.
+    await rp.keyboard.press('Control+3');
+    await seek(replay.status().end);
+    const pods = rp.getByTestId('cache-card').filter({ hasText: 'pods' }).first();
+    await pods.click();
+    const canvas = rp.getByTestId('freshness-chart').locator('canvas');
+    await expect(canvas).toBeVisible();
+    await rp.waitForTimeout(1000);
+    expect(await paintedPixels(canvas)).toBeGreaterThan(1000);
+    await rp.screenshot({ path: path.join(shots, 'replay-freshness.png') });
+
+    // The decisions so far: fewer early on than at the end, and the count follows the scrubber back.
+    await rp.keyboard.press('Control+4');
+    const count = async () => Number(/of (\d+) requests/.exec((await rp.getByTestId('requests-count').textContent()) ?? '')?.[1] ?? -1);
+    await expect.poll(count).toBeGreaterThan(0);
+    const atEnd = await count();
+    await seek(replay.status().start + 1500);
+    await expect.poll(count).toBeLessThan(atEnd);
+    await rp.screenshot({ path: path.join(shots, 'replay-requests-early.png') });
+
+    // Play at 8x: the clock moves forward by itself; pause stops it.
+    await rp.getByTestId('replay-speed').selectOption('8');
+    await rp.getByTestId('replay-play').click();
+    await expect(rp.getByTestId('replay-bar')).toHaveAttribute('data-playing', 'true');
+    const c1 = await rp.getByTestId('replay-clock').textContent();
+    await expect(rp.getByTestId('replay-clock')).not.toHaveText(c1!);
+    await rp.getByTestId('replay-play').click();
+    await expect(rp.getByTestId('replay-bar')).toHaveAttribute('data-playing', 'false');
+    expect(replay.status().speed).toBe(8);
+    expect(errors).toEqual([]);
+  });
+
+  test('a copy cut at a random byte replays, and says it was cut', async ({ browser }) => {
+    const size = statSync(recordedFile).size;
+    const cut = path.join(dir, 'cut.wsrec.gz');
+    copyFileSync(recordedFile, cut);
+    truncateSync(cut, Math.floor(size * (0.3 + 0.6 * Math.random())));
+    const r2 = new ReplayService(cut);
+    const ui2 = await startWebUi({ service: r2, rendererDir: path.join(root, 'out', 'renderer') });
+    const p2 = await browser.newPage();
+    try {
+      await p2.goto(ui2.url);
+      await expect(p2.getByTestId('replay-badge')).toHaveText('REPLAY');
+      await expect(p2.getByTestId('replay-cut')).toContainText('cut short');
+      await p2.keyboard.press('Control+2');
+      await expect(p2.getByTestId('watcher-row').first()).toBeVisible();
+      await p2.screenshot({ path: path.join(shots, 'replay-cut.png') });
+    } finally {
+      await p2.close();
+      await ui2.close();
+      await r2.close();
+    }
+  });
 });

@@ -211,7 +211,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'replay':
-      return fail('replay is not part of this build yet', 2);
+      return runReplay(cmd);
     case 'audit': {
       const { auditReport } = await import('./cluster/report/run.js');
       const { renderReportText } = await import('./cluster/report/upgrade.js');
@@ -273,6 +273,46 @@ async function main(argv: string[]): Promise<void> {
       return runHeadless(cmd, req, { web: cmd.ui });
     }
   }
+}
+
+async function runReplay(cmd: Extract<Command, { cmd: 'replay' }>): Promise<void> {
+  const file = resolve(cmd.file);
+  if (!existsSync(file)) fail(`no such recording: ${file}`);
+  const { ReplayService } = await import('./recording/replay.js');
+  let replay: InstanceType<typeof ReplayService>;
+  try {
+    replay = new ReplayService(file);
+  } catch (e) {
+    return fail(`cannot open ${file}: ${errText(e)}`);
+  }
+  const st = replay.status();
+  out(`replay: ${file} — ${st.of}, ${Math.round((st.end - st.start) / 1000)} s recorded with ${st.recordedWith}${st.cut ? '; cut short, replays up to its last complete record' : ''}${st.droppedSegments ? `; ${st.droppedSegments} oldest segments were dropped at the size limit` : ''}`);
+  if (!cmd.web) {
+    const bin = electronBinary();
+    const mainJs = join(dirname(fileURLToPath(import.meta.url)), 'index.js');
+    if (bin && existsSync(mainJs)) {
+      await replay.close();
+      out('opening the desktop window (use --web for the browser UI)');
+      const child = spawn(bin, [mainJs, '--replay', file], { stdio: 'inherit' });
+      const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 0)));
+      process.exit(code);
+    }
+    out('no Electron binary on this machine: serving the UI in web mode instead (open the ui: URL in a browser)');
+  }
+  const rendererDir = findRendererDir();
+  if (!rendererDir) {
+    await replay.close();
+    return fail('the renderer is not built (run `npm run build`)');
+  }
+  const { startWebUi } = await import('./web.js');
+  const ui = await startWebUi({ service: replay, rendererDir, ...(cmd.uiPort ? { port: cmd.uiPort } : {}) });
+  out(`ui: ${ui.url}`);
+  out('ready (Ctrl-C to stop)');
+  const sig = await waitForSignal();
+  out(`stopping (${sig})`);
+  await ui.close().catch(() => undefined);
+  await replay.close();
+  out('stopped');
 }
 
 async function currentContext(kubeconfig: string | undefined): Promise<string> {

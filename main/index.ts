@@ -81,7 +81,10 @@ async function main(): Promise<void> {
   ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   ses.setPermissionCheckHandler(() => false);
 
-  const service = await createSession();
+  // `watchscope replay FILE` opens the window on a recording instead of a live session.
+  const replayAt = process.argv.indexOf('--replay');
+  const replayFile = replayAt > 0 ? process.argv[replayAt + 1] : undefined;
+  const service: WatchscopeService = replayFile ? new (await import('./recording/replay.js')).ReplayService(replayFile) : await createSession();
   await createWindow(service);
   // `watchscope demo` opens the window with the demo already connecting.
   if (process.argv.includes('--demo')) void service.connect({ mode: 'demo' });

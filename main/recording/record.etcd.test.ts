@@ -3,7 +3,7 @@
 // CLI (`demo --record FILE`), which is then killed with SIGKILL mid-recording.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +11,15 @@ import { gunzipSync } from 'node:zlib';
 import { Session } from '../session.js';
 import { Transport } from '../workload/transport.js';
 import { RecordingReader } from './reader.js';
+import { ReplayService } from './replay.js';
+import { mulberry32 } from '../util/prng.js';
 import type { RecordLine } from './format.js';
 import type { Snapshot } from '../../shared/model.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = mkdtempSync(join(tmpdir(), 'wsrec-etcd-'));
 let session: Session;
+let firstRecording = '';
 
 const until = async (cond: () => boolean, ms: number, what: string) => {
   const end = Date.now() + ms;
@@ -77,6 +80,7 @@ describe('recording a real demo session', () => {
     await t.close();
 
     const file = stopped.recording!.file;
+    firstRecording = file;
     const { reader, records } = readAll(file);
     expect(reader.ended).toBe(true);
     expect(reader.header).toMatchObject({ format: 'watchscope-recording', formatVersion: 1, watchscope: '0.1.0', profile: '1.34', values: false });
@@ -142,6 +146,112 @@ describe('recording a real demo session', () => {
     expect(text).not.toContain(Buffer.from('sekrit-api-key-42').toString('base64'));
     expect(text).toContain('"key":"<redacted>"');
   }, 60_000);
+});
+
+describe('replaying that recording', () => {
+  it('every snapshot is the recorded state at the scrubbed moment; seeking back and forth agrees', async () => {
+    const { reader, records } = readAll(firstRecording);
+    const ticks = records.filter((r): r is Extract<RecordLine, { k: 'tick' }> => r.k === 'tick');
+    const replay = new ReplayService(firstRecording, { intervalMs: 50 });
+    try {
+      const st = replay.status();
+      expect(st).toMatchObject({ of: 'demo · etcd 3.4.23', recordedWith: 'watchscope 0.1.0', cut: false, droppedSegments: 0, valuesRecorded: false, playing: false });
+      expect(st.start).toBe(reader.startTime);
+      expect(st.end).toBe(reader.endTime);
+      const podsRv = (s: Snapshot) => s.caches.find((c) => c.resource === 'pods')!.resourceVersion;
+      // At each of a few ticks' times, the replayed caches are that tick's.
+      for (const i of [Math.floor(ticks.length / 3), ticks.length - 1, 1, Math.floor((2 * ticks.length) / 3)]) {
+        await replay.replayControl({ seek: ticks[i]!.t });
+        const snap = replay.snapshot();
+        expect(snap.replay!.position).toBe(ticks[i]!.t);
+        expect(podsRv(snap)).toBe(ticks[i]!.caches.find((c) => c.resource === 'pods')!.resourceVersion);
+        expect(snap.watchers.map((w) => w.id)).toEqual(ticks[i]!.watchers.map((w) => w.id));
+        // Freshness up to that moment: its last point is this tick's, none later.
+        const series = snap.freshness['pods']!;
+        expect(series.at(-1)!.t).toBe(ticks[i]!.t);
+        // The decisions so far, none after the moment.
+        const page = await replay.getDecisions({ since: 0 });
+        expect(page.decisions.every((d) => d.time <= ticks[i]!.t)).toBe(true);
+        const recordedSoFar = records.filter((r) => r.k === 'decision' && r.t <= ticks[i]!.t).length;
+        expect(page.decisions.length).toBe(recordedSoFar);
+      }
+      // Play at 8x from the start reaches the end by itself.
+      await replay.replayControl({ seek: 0, speed: 8, play: true });
+      const seen: Snapshot[] = [];
+      const off = replay.onSnapshot((s) => seen.push(s));
+      const until = Date.now() + 15_000;
+      while (replay.status().playing && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      off();
+      expect(replay.status().playing).toBe(false);
+      expect(replay.status().position).toBe(reader.endTime);
+      const positions = seen.map((s) => s.replay!.position);
+      expect(positions.length).toBeGreaterThan(5);
+      for (let i = 1; i < positions.length; i++) expect(positions[i]!).toBeGreaterThanOrEqual(positions[i - 1]!);
+      // Nothing connects during a replay.
+      await expect(replay.connect()).rejects.toThrow(/nothing connects during a replay/);
+      await expect(replay.runRequest()).rejects.toThrow(/no requests are sent/);
+    } finally {
+      await replay.close();
+      reader.close();
+    }
+  }, 60_000);
+
+  it('a copy cut at random bytes still replays up to its last complete record', async () => {
+    const size = statSync(firstRecording).size;
+    const rnd = mulberry32(12);
+    for (let trial = 0; trial < 6; trial++) {
+      const at = Math.floor(size * (0.2 + 0.75 * rnd()));
+      const cut = join(dir, `cut-${trial}.wsrec.gz`);
+      copyFileSync(firstRecording, cut);
+      truncateSync(cut, at);
+      const replay = new ReplayService(cut);
+      try {
+        const st = replay.status();
+        expect(st.cut).toBe(true);
+        expect(st.end).toBeGreaterThan(st.start);
+        await replay.replayControl({ seek: st.end });
+        const snap = replay.snapshot();
+        expect(snap.caches.length).toBe(3);
+        expect(snap.replay!.position).toBe(st.end);
+      } finally {
+        await replay.close();
+      }
+    }
+  });
+});
+
+const rendererBuilt = existsSync(join(repoRoot, 'out/renderer/index.html'));
+if (!rendererBuilt) console.warn('SKIPPED: `watchscope replay --web` needs the built renderer (npm run build); its test is counted as skipped');
+
+describe('watchscope replay FILE (CLI)', () => {
+  it.skipIf(!rendererBuilt)('says what it replays, serves the UI in web mode, stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'main/cli.ts'), 'replay', firstRecording, '--web'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    try {
+      await until(() => /^(ui: |watchscope: )/m.test(stdout + stderr), 30_000, `the ui: line (stdout: ${stdout} stderr: ${stderr})`);
+      expect(stdout).toMatch(new RegExp(`^replay: ${firstRecording.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} — demo · etcd 3\\.4\\.23, \\d+ s recorded with watchscope 0\\.1\\.0$`, 'm'));
+      const url = /^ui: (\S+)$/m.exec(stdout)![1]!;
+      const res = await fetch(url, { redirect: 'manual' });
+      expect(res.status).toBeLessThan(400);
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      expect(stdout).toMatch(/^stopped$/m);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('a missing file is one line and a non-zero exit', async () => {
+    const missing = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'main/cli.ts'), 'replay', join(dir, 'nope.wsrec.gz')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    missing.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    const code = await new Promise((r) => missing.once('exit', r));
+    expect(code).not.toBe(0);
+    expect(err.trim()).toBe(`watchscope: no such recording: ${join(dir, 'nope.wsrec.gz')}`);
+  }, 30_000);
 });
 
 describe('demo --record through the CLI, killed with SIGKILL', () => {

@@ -118,6 +118,11 @@ export class Recorder {
     this.guard(() => this.writer.append({ k: 'list', t: this.clock(), prefix, rv, items: items.slice(0, MAX_LIST_ITEMS), initial: true }));
   }
 
+  /** Writes what is pending now (the timer does this every flushMs). */
+  flush(): void {
+    this.guard(() => this.writer.flush());
+  }
+
   get active(): boolean {
     return this.writer.recording && !this.failure;
   }

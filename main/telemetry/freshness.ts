@@ -31,6 +31,16 @@ export class FreshnessSeries {
     for (const key of [...this.rings.keys()]) if (!present.has(key)) this.rings.delete(key);
   }
 
+  /** Replaces every series with the given points (a replay's keyframe), keeping the newest that fit. */
+  load(series: Record<string, FreshnessPoint[]>): void {
+    this.rings.clear();
+    for (const [key, points] of Object.entries(series)) {
+      const ring = new Ring<FreshnessPoint>(this.points);
+      for (const p of points) ring.push(p);
+      this.rings.set(key, ring);
+    }
+  }
+
   toRecord(): Record<string, FreshnessPoint[]> {
     const out: Record<string, FreshnessPoint[]> = {};
     for (const [k, r] of this.rings) out[k] = r.toArray();

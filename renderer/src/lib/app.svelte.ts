@@ -65,6 +65,13 @@ export class AppState {
     if (s.connection.state !== this.connection.state || s.connection.message !== this.connection.message) {
       this.setConnection(s.connection);
     }
+    if (s.lastDecisionId < this.lastDecisionId) {
+      // The log went back (a replay seeked to an earlier moment): start over from what it holds now.
+      this.decisions = [];
+      this.lastDecisionId = 0;
+      void this.backfillDecisions();
+      return;
+    }
     const fresh = s.decisions.filter((d) => d.id > this.lastDecisionId);
     if (fresh.length && fresh[0]!.id > this.lastDecisionId + 1 && this.lastDecisionId > 0) {
       // Snapshots carry a bounded slice; fill the gap from the full ring.
