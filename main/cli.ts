@@ -278,6 +278,16 @@ async function main(argv: string[]): Promise<void> {
 async function runReplay(cmd: Extract<Command, { cmd: 'replay' }>): Promise<void> {
   const file = resolve(cmd.file);
   if (!existsSync(file)) fail(`no such recording: ${file}`);
+  if (cmd.compare) {
+    const { rerunRecording, formatRerun } = await import('./recording/rerun.js');
+    try {
+      const r = await rerunRecording(file, cmd.profile!, cmd.gates);
+      out(cmd.json ? JSON.stringify(r, null, 2) : formatRerun(r));
+    } catch (e) {
+      fail(`cannot re-run ${file}: ${errText(e)}`);
+    }
+    return;
+  }
   const { ReplayService } = await import('./recording/replay.js');
   let replay: InstanceType<typeof ReplayService>;
   try {
