@@ -3,7 +3,9 @@
 // replay service behind the same UI. Screenshots: test-results/screens/record-*.png, replay-*.png.
 import { test, expect, type Page } from '@playwright/test';
 import path from 'node:path';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, existsSync, statSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { collectReport, renderReport } from '../main/recording/report.js';
 import { tmpdir } from 'node:os';
 import { startWebUi, type WebUi } from '../main/web.js';
 import { Session } from '../main/session.js';
@@ -67,6 +69,35 @@ test('Record: the button records the live demo, the header shows REC and its siz
   expect(r.endTime - r.startTime).toBeGreaterThan(5000);
   r.close();
   expect(errors).toEqual([]);
+});
+
+test('Report: the one-file HTML report opens in Chromium with its charts drawn, and holds no credentials', async ({ browser }) => {
+  const out = path.join(dir, 'report.html');
+  writeFileSync(out, renderReport(collectReport(recordedFile)));
+  const html = readFileSync(out, 'utf8');
+  expect(html).not.toContain(session.current!.server.token);
+  expect(html).not.toContain('"value"');
+  const p = await browser.newPage();
+  try {
+    await p.goto(pathToFileURL(out).href);
+    await expect(p.locator('h1')).toContainText('watchscope report');
+    await expect(p.locator('#summary')).toContainText('demo · etcd 3.4.23');
+    // Decisions by reason and the clients: the workload's informers and kubelets are there.
+    await expect(p.locator('#reasons tr')).not.toHaveCount(1);
+    await expect(p.locator('#clients')).toContainText('replay-e2e-watch');
+    // The short watch closed by its timeout.
+    await expect(p.locator('#closed')).toContainText('timeout');
+    // Freshness charts are SVG with drawn lines for pods.
+    const lines = p.locator('#freshness svg polyline');
+    expect(await lines.count()).toBeGreaterThanOrEqual(3);
+    const points = await p.locator('#freshness figure', { hasText: 'pods: etcd revision' }).locator('polyline').first().getAttribute('points');
+    expect(points!.split(' ').length).toBeGreaterThan(10);
+    const box = await p.locator('#freshness svg').first().boundingBox();
+    expect(box!.width).toBeGreaterThan(400);
+    await p.screenshot({ path: path.join(shots, 'report.png'), fullPage: true });
+  } finally {
+    await p.close();
+  }
 });
 
 test.describe('Replay of that recording', () => {

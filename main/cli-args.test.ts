@@ -59,6 +59,8 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['replay', 'a', 'b'])).toThrow(/unexpected argument "b"/);
     expect(() => parseArgs(['replay', 'a', '--compare'])).toThrow(/--compare needs --profile/);
     expect(() => parseArgs(['replay', 'a', '--profile', '1.27'])).toThrow(/go with --compare/);
+    expect(parseArgs(['replay', 'a', '--report', 'r.html'])).toMatchObject({ cmd: 'replay', file: 'a', report: 'r.html' });
+    expect(() => parseArgs(['replay', 'a', '--report', 'r.html', '--web'])).toThrow(/--report writes the report and exits/);
   });
 
   it('parses serve in kube mode', () => {

@@ -28,7 +28,7 @@ export type Command =
       informers?: number;
       etcdBin?: string;
     } & CommonFlags)
-  | { cmd: 'replay'; file: string; web: boolean; uiPort: number; profile?: string; gates: Record<string, boolean>; compare: boolean; json: boolean }
+  | { cmd: 'replay'; file: string; web: boolean; uiPort: number; profile?: string; gates: Record<string, boolean>; compare: boolean; json: boolean; report?: string }
   | { cmd: 'audit'; file: string; profile?: string; gates: Record<string, boolean>; output: 'text' | 'json'; etcdProgress: boolean }
   | { cmd: 'contexts'; kubeconfig?: string }
   | { cmd: 'scenarios' };
@@ -92,7 +92,7 @@ const commands: Record<string, { summary: string; usage: string; flags: FlagSpec
   },
   replay: {
     summary: 'open a recording in the UI with a timeline, or re-run it under another profile',
-    usage: 'watchscope replay FILE [--web] [--profile VERSION --compare [--json]]',
+    usage: 'watchscope replay FILE [--web] [--profile VERSION --compare [--json]] [--report OUT.html]',
     positional: 'FILE',
     flags: [
       { name: 'web', help: 'serve the UI to a browser (prints its `ui:` line); without it, the desktop window where there is one' },
@@ -101,6 +101,7 @@ const commands: Record<string, { summary: string; usage: string; flags: FlagSpec
       { name: 'gate', arg: 'Name=bool', help: 'with --compare: override a feature gate of that profile (repeatable)', repeat: true },
       { name: 'compare', help: 'feed the recorded events and requests through a fresh cacher and router, and print what changes' },
       { name: 'json', help: 'with --compare: print the comparison as JSON' },
+      { name: 'report', arg: 'OUT.html', help: 'write a one-file HTML report (summary, decisions by reason, clients, freshness charts, closed watchers)' },
     ],
   },
   audit: {
@@ -261,6 +262,7 @@ export function parseArgs(argv: string[]): Command {
       if (!positional) throw new UsageError('replay needs the recording FILE (watchscope replay FILE)');
       if ((has('profile') || has('gate') || has('json')) && !has('compare')) throw new UsageError('--profile/--gate/--json go with --compare');
       if (has('compare') && !has('profile')) throw new UsageError('--compare needs --profile VERSION (the profile to re-run under)');
+      if (has('report') && (has('compare') || has('web'))) throw new UsageError('--report writes the report and exits: not with --compare or --web');
       return {
         cmd,
         file: positional,
@@ -270,6 +272,7 @@ export function parseArgs(argv: string[]): Command {
         gates,
         compare: has('compare'),
         json: has('json'),
+        ...(one('report') ? { report: one('report')! } : {}),
       };
     }
     case 'audit': {

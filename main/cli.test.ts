@@ -62,7 +62,7 @@ const FLAGS: Record<string, string[]> = {
     'web', 'no-ui', 'scenario', 'writes', 'kubelets', 'informers', 'etcd-bin', 'resources', 'profile', 'gate', 'listen', 'write-kubeconfig', 'token', 'insecure-http', 'ui-port',
     'record', 'record-values', 'record-limit', 'record-on-limit',
   ],
-  replay: ['web', 'ui-port', 'profile', 'gate', 'compare', 'json'],
+  replay: ['web', 'ui-port', 'profile', 'gate', 'compare', 'json', 'report'],
   contexts: ['kubeconfig'],
   scenarios: [],
 };

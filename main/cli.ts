@@ -1,6 +1,6 @@
 // watchscope's command line: `serve` (etcd or kubeconfig context), `demo`, `contexts`,
 // `scenarios`. Node only — it never imports electron; the desktop window is a separate process.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
@@ -278,6 +278,17 @@ async function main(argv: string[]): Promise<void> {
 async function runReplay(cmd: Extract<Command, { cmd: 'replay' }>): Promise<void> {
   const file = resolve(cmd.file);
   if (!existsSync(file)) fail(`no such recording: ${file}`);
+  if (cmd.report) {
+    const { collectReport, renderReport } = await import('./recording/report.js');
+    try {
+      const html = renderReport(collectReport(file));
+      writeFileSync(resolve(cmd.report), html);
+      out(`report: ${resolve(cmd.report)}`);
+    } catch (e) {
+      fail(`cannot write the report of ${file}: ${errText(e)}`);
+    }
+    return;
+  }
   if (cmd.compare) {
     const { rerunRecording, formatRerun } = await import('./recording/rerun.js');
     try {
