@@ -21,6 +21,8 @@ const dir = mkdtempSync(path.join(tmpdir(), 'wsrec-e2e-'));
 let ui: WebUi;
 let session: Session;
 let page: Page;
+/** The recording the first test makes; the others open it. */
+let recordedFile = '';
 const errors: string[] = [];
 
 test.describe.configure({ mode: 'serial' });
@@ -68,6 +70,7 @@ test('Record: the button records the live demo, the header shows REC and its siz
   expect(r.ended).toBe(true);
   expect(r.endTime - r.startTime).toBeGreaterThan(5000);
   r.close();
+  recordedFile = file;
   expect(errors).toEqual([]);
 });
 
