@@ -158,7 +158,7 @@ function svgChart(title: string, start: number, end: number, series: { name: str
   const B = 24;
   const all = series.flatMap((s) => s.points.map((p) => p[1]));
   if (all.length === 0) return '';
-  let lo = Math.min(...all);
+  const lo = Math.min(...all);
   let hi = Math.max(...all);
   if (hi === lo) hi = lo + 1;
   const span = Math.max(1, end - start);
