@@ -241,12 +241,15 @@ export class PodController {
     }
   }
 
+  // The demo runs no kubelet to finish a graceful deletion, so the controller deletes as a
+  // kubelet's final delete does (gracePeriodSeconds=0): a bound pod still goes through the
+  // MODIFIED (deletionTimestamp) and DELETED events, and does not stay terminating forever.
   private async remove(key: string): Promise<void> {
     const pod = this.pods.get(key);
     if (!pod) return;
     this.busy.add(key);
     try {
-      const r = await this.transport.request<{ metadata?: { resourceVersion?: string } }>({ method: 'DELETE', path: podPath(pod.namespace, pod.name), userAgent: this.userAgent });
+      const r = await this.transport.request<{ metadata?: { resourceVersion?: string } }>({ method: 'DELETE', path: `${podPath(pod.namespace, pod.name)}?gracePeriodSeconds=0`, userAgent: this.userAgent });
       if (r.status === 200 || r.status === 202 || r.status === 404) {
         if (r.status !== 404) {
           this.s.deletes++;

@@ -48,7 +48,8 @@ export const haTimeTravel: Scenario = {
       replica.setDelay(20_000);
       await delay(200);
       const rev = await ctx.currentRevision();
-      const del = await a.request({ method: 'DELETE', path: podPath(NS, name), userAgent: UA });
+      // gracePeriodSeconds=0: no kubelet here finishes a graceful deletion of the bound pod.
+      const del = await a.request({ method: 'DELETE', path: `${podPath(NS, name)}?gracePeriodSeconds=0`, userAgent: UA });
       if (del.status >= 300) throw new Error(`DELETE ${victim}: ${del.status}`);
       const afterDelete = await ctx.currentRevision();
       ctx.report?.('reading both replicas');
