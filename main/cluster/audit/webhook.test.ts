@@ -2,7 +2,7 @@
 // not an EventList, or an EventList of an unknown apiVersion, gets back, and that the token guards it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import https from 'node:https';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type ApiServer } from '../../storage/apiserver/server.js';
@@ -11,6 +11,7 @@ import { resolveProfile } from '../../storage/routing/index.js';
 import { AuditIngest } from './ingest.js';
 import { AuditRouter } from './infer.js';
 import { AUDIT_WEBHOOK_PATH, auditWebhookHandler, writeAuditWebhookKubeconfig } from './webhook.js';
+import { endpointFromKubeconfig } from '../../storage/apiserver/testing.js';
 
 let ep: ApiServer;
 const ingest = new AuditIngest({ router: new AuditRouter(resolveProfile('1.34'), { etcdSupportsRequestWatchProgress: true, profileSource: 'test' }) });
@@ -73,10 +74,10 @@ describe('audit webhook backend', () => {
     try {
       const path = join(dir, 'sub', 'audit-webhook.kubeconfig');
       await writeAuditWebhookKubeconfig(path, { endpoint: ep.url, token: ep.token, caPem: ep.caPem! });
-      const text = readFileSync(path, 'utf8');
-      expect(text).toContain(`server: "${ep.url}${AUDIT_WEBHOOK_PATH}"`);
-      expect(text).toContain(`token: "${ep.token}"`);
-      expect(text).toContain(`certificate-authority-data: ${Buffer.from(ep.caPem!).toString('base64')}`);
+      const kc = endpointFromKubeconfig(path);
+      expect(kc.server).toBe(`${ep.url}${AUDIT_WEBHOOK_PATH}`);
+      expect(kc.token).toBe(ep.token);
+      expect(kc.ca.toString()).toBe(ep.caPem);
       expect(statSync(path).mode & 0o777).toBe(0o600);
     } finally {
       rmSync(dir, { recursive: true, force: true });

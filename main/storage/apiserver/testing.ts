@@ -1,6 +1,7 @@
 // A reusable harness: a real etcd, an EtcdSource (optionally held back to make the cache lag),
 // a Cacher per resource, the etcd delegate, and the endpoint with a kubeconfig on disk. Used by
 // the endpoint's tests and by anyone who needs a working endpoint on a real etcd (demo, UI tests).
+import { parse as parseYaml } from 'yaml';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,12 +191,15 @@ export interface KubeconfigEndpoint {
 }
 
 export function endpointFromKubeconfig(kubeconfigPath: string): KubeconfigEndpoint {
-  const kc = readFileSync(kubeconfigPath, 'utf8');
+  const kc = parseYaml(readFileSync(kubeconfigPath, 'utf8')) as {
+    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+    users: { user: { token: string } }[];
+  };
   return {
     kubeconfig: kubeconfigPath,
-    server: JSON.parse(/^ {4}server: (".*")$/m.exec(kc)![1]!) as string,
-    token: JSON.parse(/^ {4}token: (".*")$/m.exec(kc)![1]!) as string,
-    ca: Buffer.from(/certificate-authority-data: (\S+)/.exec(kc)![1]!, 'base64'),
+    server: kc.clusters[0]!.cluster.server,
+    token: kc.users[0]!.user.token,
+    ca: Buffer.from(kc.clusters[0]!.cluster['certificate-authority-data'], 'base64'),
   };
 }
 
