@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { startWebUi, type WebUi } from '../main/web.js';
 import { Session } from '../main/session.js';
 import { paintedPixels } from './canvas.js';
+import { collectPageErrors } from './page-errors.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
@@ -23,10 +24,7 @@ test.beforeAll(async ({ browser }) => {
   session = new Session({ demo: { workload: { writesPerSecond: 30, kubelets: 3, informers: 2, slowReader: false } } });
   ui = await startWebUi({ service: session, rendererDir: path.join(root, 'out', 'renderer') });
   page = await browser.newPage();
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
+  collectPageErrors(page, errors);
 });
 
 test.afterAll(async () => {

@@ -12,6 +12,7 @@ import { Session } from '../main/session.js';
 import { RecordingReader } from '../main/recording/reader.js';
 import { ReplayService } from '../main/recording/replay.js';
 import { paintedPixels } from './canvas.js';
+import { collectPageErrors } from './page-errors.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
@@ -31,10 +32,7 @@ test.beforeAll(async ({ browser }) => {
   session = new Session({ recordingsDir: dir, demo: { workload: { writesPerSecond: 30, kubelets: 3, informers: 2, slowReader: false } } });
   ui = await startWebUi({ service: session, rendererDir: path.join(root, 'out', 'renderer') });
   page = await browser.newPage();
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
+  collectPageErrors(page, errors);
 });
 
 test.afterAll(async () => {
@@ -113,10 +111,7 @@ test.describe('Replay of that recording', () => {
     replay = new ReplayService(recordedFile);
     replayUi = await startWebUi({ service: replay, rendererDir: path.join(root, 'out', 'renderer') });
     rp = await browser.newPage();
-    rp.on('pageerror', (e) => errors.push(String(e)));
-    rp.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
+    collectPageErrors(rp, errors);
     // The short watch, closed by its timeout, as recorded.
     const r = RecordingReader.open(recordedFile);
     for (let i = 0; i < r.segments.length && !closedAt; i++) {

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { startWebUi, type WebUi } from '../main/web.js';
 import { FakeWatchscopeService } from './fake-service.js';
 import { paintedPixels } from './canvas.js';
+import { collectPageErrors } from './page-errors.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
@@ -27,10 +28,7 @@ test.afterAll(async () => {
 
 async function openApp(page: Page): Promise<void> {
   const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
+  collectPageErrors(page, errors);
   await page.goto(ui.url);
   await expect(page.getByTestId('app')).toBeVisible();
   // The token is spent and removed from the address bar.
