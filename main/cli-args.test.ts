@@ -63,6 +63,41 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['replay', 'a', '--report', 'r.html', '--web'])).toThrow(/--report writes the report and exits/);
   });
 
+  it('--listen keeps the loopback address given and refuses names that only look like one', () => {
+    const listen = (v: string) => (parseArgs(['demo', '--listen', v]) as { listen: unknown }).listen;
+    expect(listen('127.0.0.2:0')).toEqual({ host: '127.0.0.2', port: 0 });
+    expect(listen('[::1]:6443')).toEqual({ host: '::1', port: 6443 });
+    expect(listen('localhost:6443')).toEqual({ host: '127.0.0.1', port: 6443 });
+    for (const v of ['127.example.com:80', '127.0.0.1.nip.io:80', '128.0.0.1:80', '[::2]:80', '127.0.0.256:80']) {
+      expect(() => parseArgs(['demo', '--listen', v]), v).toThrow(/--listen must be a loopback address/);
+    }
+  });
+
+  it('--token wants at least 16 bearer-token characters and never echoes the token', () => {
+    expect(parseArgs(['demo', '--token', 'abcdefghijklmnop'])).toMatchObject({ token: 'abcdefghijklmnop' });
+    expect(parseArgs(['demo', '--token=a-b.c_d~e+f/g0123=='])).toMatchObject({ token: 'a-b.c_d~e+f/g0123==' });
+    expect(() => parseArgs(['demo', '--token', 'secret'])).toThrow('--token must be at least 16 characters, got 6 (leave it out for a generated one)');
+    expect(() => parseArgs(['demo', '--token='])).toThrow('--token must be at least 16 characters, got 0');
+    for (const bad of ['has space in it 0123456', 'quote"0123456789abcdef', 'ünïcödé-0123456789']) {
+      expect(() => parseArgs(['demo', '--token', bad]), bad).toThrow(/^--token may hold only letters, digits and - \. _ ~ \+ \/ \(then = padding\), as a bearer token does$/);
+    }
+    expect(parseArgs(['demo'])).not.toHaveProperty('token', expect.anything());
+  });
+
+  it('tokenizes as a POSIX-style command line: --flag=value, -h, -- and value-less flags', () => {
+    expect(parseArgs(['demo', '--kubelets=4', '--web'])).toMatchObject({ kubelets: 4, web: true });
+    expect(parseArgs(['serve', '-h', '--bogus'])).toEqual({ cmd: 'help', topic: 'serve' });
+    expect(() => parseArgs(['serve', '--bogus', '--help'])).toThrow(/unknown flag --bogus/);
+    expect(() => parseArgs(['serve', '-x'])).toThrow(/unknown flag -x for serve/);
+    expect(() => parseArgs(['demo', '--web=yes'])).toThrow('--web takes no value');
+    expect(() => parseArgs(['demo', '--scenario', '--web'])).toThrow('--scenario needs a value (NAME)');
+    expect(() => parseArgs(['demo', '--scenario', 'a', '--scenario', 'b'])).toThrow('--scenario given twice');
+    expect(parseArgs(['demo', '--gate', 'A=true', '--gate', 'B=false'])).toMatchObject({ gates: { A: true, B: false } });
+    // After --, a FILE may start with dashes.
+    expect(parseArgs(['replay', '--web', '--', '--odd-name.gz'])).toMatchObject({ file: '--odd-name.gz', web: true });
+    expect(() => parseArgs(['demo', 'stray'])).toThrow('unexpected argument "stray" for demo');
+  });
+
   it('parses serve in kube mode', () => {
     expect(parseArgs(['serve', '--kubeconfig', 'k', '--context', 'prod', '--allow-writes'])).toMatchObject({
       mode: 'kube',

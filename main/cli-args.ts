@@ -1,4 +1,6 @@
 // Parses watchscope's command line. Pure: no I/O, so every flag and error is unit-tested.
+import { isIPv4 } from 'node:net';
+import { parseArgs as parseArgsTokens, type ParseArgsConfig } from 'node:util';
 
 export interface CommonFlags {
   profile?: string;
@@ -46,9 +48,9 @@ const common: FlagSpec[] = [
   { name: 'resources', arg: 'LIST', help: 'resources to cache, comma-separated (default: pods,configmaps,secrets,services,namespaces,nodes,events,deployments,leases)' },
   { name: 'profile', arg: 'VERSION', help: 'Kubernetes routing profile: 1.27, 1.28, 1.31, 1.33, 1.34 (default 1.34; kube mode: from the cluster\'s /version)' },
   { name: 'gate', arg: 'Name=bool', help: 'override a feature gate of the profile (repeatable), e.g. --gate ListFromCacheSnapshot=false', repeat: true },
-  { name: 'listen', arg: 'HOST:PORT', help: 'endpoint address, loopback only (default 127.0.0.1:0, a free port)' },
+  { name: 'listen', arg: 'HOST:PORT', help: 'endpoint address, loopback only: 127.x.y.z, ::1 or localhost (default 127.0.0.1:0, a free port)' },
   { name: 'write-kubeconfig', arg: 'FILE', help: 'write a kubeconfig for the endpoint (token and CA) to FILE' },
-  { name: 'token', arg: 'TOKEN', help: 'bearer token the endpoint requires (default: generated)' },
+  { name: 'token', arg: 'TOKEN', help: 'bearer token the endpoint requires, at least 16 characters (default: generated)' },
   { name: 'insecure-http', help: 'serve the endpoint over plain HTTP instead of HTTPS with a generated CA' },
   { name: 'ui-port', arg: 'PORT', help: 'port of the web UI listener (default: a free port)' },
   { name: 'record', arg: 'FILE', help: 'record the session to FILE (gzip\'d JSON lines; see `watchscope replay`)' },
@@ -57,7 +59,14 @@ const common: FlagSpec[] = [
   { name: 'record-on-limit', arg: 'drop-oldest|stop', help: 'at the limit: drop the oldest segment (default) or stop recording' },
 ];
 
-const commands: Record<string, { summary: string; usage: string; flags: FlagSpec[]; positional?: string }> = {
+interface CommandSpec {
+  summary: string;
+  usage: string;
+  flags: FlagSpec[];
+  positional?: string;
+}
+
+const commands: Record<string, CommandSpec> = {
   demo: {
     summary: 'start a real etcd, the endpoint, a realistic workload and the UI (the built-in demo)',
     usage: 'watchscope demo [--web] [--scenario NAME] [flags]',
@@ -147,11 +156,29 @@ function parseHostPort(v: string): { host: string; port: number } {
   if (!m) throw new UsageError(`--listen wants HOST:PORT, got "${v}"`);
   const host = m[1]!.replace(/^\[|\]$/g, '');
   const port = Number(m[2]);
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host) && !host.startsWith('127.')) {
-    throw new UsageError(`--listen must be a loopback address (127.0.0.1, ::1 or localhost), got "${host}"`);
-  }
+  // An address, not a name: "127.example.com" is a DNS name that can resolve anywhere.
+  const loopback = host === '::1' || host === 'localhost' || (isIPv4(host) && host.startsWith('127.'));
+  if (!loopback) throw new UsageError(`--listen must be a loopback address (127.0.0.1, another 127.x.y.z, ::1 or localhost), got "${host}"`);
   if (port > 65535) throw new UsageError(`--listen port out of range (0–65535): ${port}`);
-  return { host, port };
+  // localhost is bound as 127.0.0.1: what a name resolves to is the resolver's choice, loopback is ours.
+  return { host: host === 'localhost' ? '127.0.0.1' : host, port };
+}
+
+/** Shorter than this, a bearer token is guessable by another local user; our generated one has 32. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * A bearer token as RFC 6750 writes one (b64token), so it survives the Authorization header and a
+ * kubeconfig unchanged. The error never repeats the token: it is a credential.
+ */
+function parseToken(v: string): string {
+  if (v.length < MIN_TOKEN_LENGTH) {
+    throw new UsageError(`--token must be at least ${MIN_TOKEN_LENGTH} characters, got ${v.length} (leave it out for a generated one)`);
+  }
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(v)) {
+    throw new UsageError('--token may hold only letters, digits and - . _ ~ + / (then = padding), as a bearer token does');
+  }
+  return v;
 }
 
 function parsePort(name: string, v: string): number {
@@ -176,6 +203,40 @@ function parseSize(name: string, v: string): number {
   return n;
 }
 
+/**
+ * The flags of one command, in the order given, as name → values. node:util's parseArgs splits the
+ * line; it runs non-strict so that each refusal below can say what is wrong in watchscope's words,
+ * in the order the flags were typed (the first `--help` wins over anything wrong after it).
+ */
+function tokenize(cmd: string, spec: CommandSpec, args: string[]): { values: Map<string, string[]>; positional?: string } {
+  const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
+  for (const f of spec.flags) options[f.name] = { type: f.arg ? 'string' : 'boolean', multiple: true };
+  const { tokens } = parseArgsTokens({ args, options, strict: false, allowPositionals: true, tokens: true });
+  const values = new Map<string, string[]>();
+  let positional: string | undefined;
+  for (const t of tokens) {
+    if (t.kind === 'option-terminator') continue;
+    if (t.kind === 'positional') {
+      if (!spec.positional || positional !== undefined) throw new UsageError(`unexpected argument "${t.value}" for ${cmd}`);
+      positional = t.value;
+      continue;
+    }
+    if (t.name === 'help') return { values: new Map([['help', ['true']]]) };
+    const f = spec.flags.find((x) => x.name === t.name);
+    if (!f) throw new UsageError(`unknown flag ${t.rawName} for ${cmd} (see \`watchscope help ${cmd}\`)`);
+    let value = t.value;
+    if (f.arg) {
+      // `--etcd --context x` means a forgotten value, not an endpoint called "--context".
+      if (value === undefined || (!t.inlineValue && value.startsWith('--'))) throw new UsageError(`--${f.name} needs a value (${f.arg})`);
+    } else if (value !== undefined) {
+      throw new UsageError(`--${f.name} takes no value`);
+    } else value = 'true';
+    if (values.has(f.name) && !f.repeat) throw new UsageError(`--${f.name} given twice`);
+    values.set(f.name, [...(values.get(f.name) ?? []), value]);
+  }
+  return { values, positional };
+}
+
 export function parseArgs(argv: string[]): Command {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h') return { cmd: 'help' };
@@ -184,36 +245,8 @@ export function parseArgs(argv: string[]): Command {
   const spec = commands[cmd];
   if (!spec) throw new UsageError(`unknown command "${cmd}" (commands: ${Object.keys(commands).join(', ')})`);
 
-  const values = new Map<string, string[]>();
-  let positional: string | undefined;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (a === '--help' || a === '-h') return { cmd: 'help', topic: cmd };
-    if (!a.startsWith('--') && spec.positional && positional === undefined) {
-      positional = a;
-      continue;
-    }
-    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}" for ${cmd}`);
-    let name = a.slice(2);
-    let value: string | undefined;
-    const eq = name.indexOf('=');
-    if (eq >= 0) {
-      value = name.slice(eq + 1);
-      name = name.slice(0, eq);
-    }
-    const f = spec.flags.find((x) => x.name === name);
-    if (!f) throw new UsageError(`unknown flag --${name} for ${cmd} (see \`watchscope help ${cmd}\`)`);
-    if (f.arg) {
-      if (value === undefined) {
-        value = rest[++i];
-        if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value (${f.arg})`);
-      }
-    } else if (value !== undefined) {
-      throw new UsageError(`--${name} takes no value`);
-    } else value = 'true';
-    if (values.has(name) && !f.repeat) throw new UsageError(`--${name} given twice`);
-    values.set(name, [...(values.get(name) ?? []), value]);
-  }
+  const { values, positional } = tokenize(cmd, spec, rest);
+  if (values.has('help')) return { cmd: 'help', topic: cmd };
   const one = (n: string) => values.get(n)?.[0];
   const has = (n: string) => values.has(n);
 
@@ -234,7 +267,7 @@ export function parseArgs(argv: string[]): Command {
     resources: list('resources'),
     listen: one('listen') ? parseHostPort(one('listen')!) : { host: '127.0.0.1', port: 0 },
     writeKubeconfig: one('write-kubeconfig'),
-    token: one('token'),
+    token: has('token') ? parseToken(one('token')!) : undefined,
     insecureHttp: has('insecure-http'),
     ui: has('ui'),
     uiPort: has('ui-port') ? parsePort('ui-port', one('ui-port')!) : 0,

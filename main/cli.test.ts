@@ -3,6 +3,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +97,7 @@ describe('watchscope CLI (child process)', () => {
     [['serve', '--etcd', 'http://127.0.0.1:1', '--context', 'c'], /^watchscope: serve takes either --etcd or --kubeconfig\/--context, not both/],
     [['serve', '--listen', '0.0.0.0:80', '--etcd', 'http://127.0.0.1:1'], /^watchscope: --listen must be a loopback address/],
     [['frobnicate'], /^watchscope: unknown command "frobnicate"/],
+    [['serve', '--token', 'abc', '--etcd', 'http://127.0.0.1:1'], /^watchscope: --token must be at least 16 characters, got 3 \(leave it out for a generated one\)/],
   ])('bad usage %j → one clear line on stderr, exit 2, quickly', async (args, re) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);
@@ -176,6 +178,37 @@ describe('watchscope CLI (child process)', () => {
       }
     });
   });
+
+  it('serve --listen 127.0.0.2:0 binds that address (not 127.0.0.1) and kubectl reaches it over verified TLS', async () => {
+    const etcd = await startEtcd();
+    const dir = mkdtempSync(join(tmpdir(), 'watchscope-cli-listen-'));
+    const token = 'listen-test-token-0123456789';
+    const kc = join(dir, 'kubeconfig');
+    const c = startCli(['serve', '--etcd', etcd.endpoint, '--listen', '127.0.0.2:0', '--token', token, '--resources', 'configmaps', '--write-kubeconfig', kc]);
+    try {
+      await until(() => c.stdout().includes('ready (Ctrl-C to stop)') || c.child.exitCode !== null, 30_000, 'serve --listen to print ready');
+      expect(c.stderr()).toBe('');
+      const endpoint = /^endpoint: (\S+)$/m.exec(c.stdout())![1]!;
+      expect(endpoint).toMatch(/^https:\/\/127\.0\.0\.2:\d+$/);
+      expect(endpointFromKubeconfig(kc)).toMatchObject({ server: endpoint, token });
+      // kubectl verifies the serving certificate against the written CA: the address is in its SANs.
+      const { stdout } = await execFileP('kubectl', ['--kubeconfig', kc, 'get', 'configmaps', '-A', '-o', 'name']);
+      expect(stdout).toBe('');
+      // Nothing answers on 127.0.0.1 at that port.
+      const port = Number(new URL(endpoint).port);
+      const refused = await new Promise<string>((res) => {
+        const s = connect(port, '127.0.0.1');
+        s.on('connect', () => (s.destroy(), res('connected')));
+        s.on('error', (e: NodeJS.ErrnoException) => res(e.code ?? 'error'));
+      });
+      expect(refused).toBe('ECONNREFUSED');
+    } finally {
+      c.child.kill('SIGINT');
+      await c.done;
+      await etcd.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   describe('serve --etcd on a real etcd', () => {
     let etcd: EtcdProcess;

@@ -112,6 +112,7 @@ async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req
     endpoint: {
       ...(cmd.token ? { token: cmd.token } : {}),
       tls: !cmd.insecureHttp,
+      host: cmd.listen.host,
       ...(cmd.listen.port ? { port: cmd.listen.port } : {}),
       ...(cmd.writeKubeconfig ? { writeKubeconfig: resolve(cmd.writeKubeconfig) } : {}),
     },

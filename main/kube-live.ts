@@ -25,6 +25,7 @@ export interface KubeLiveOptions {
   allowWrites: boolean;
   token?: string;
   tls?: boolean;
+  host?: string;
   port?: number;
   /** Wraps what the cachers read (a recording's tap sees what they ingest). */
   wrapSource?: (s: Source) => Source;
@@ -79,6 +80,7 @@ export async function openKubeLive(o: KubeLiveOptions): Promise<Live> {
       decisionLog: o.decisions,
       tls: o.tls ?? true,
       ...(o.token ? { token: o.token } : {}),
+      ...(o.host ? { host: o.host } : {}),
       ...(o.port ? { port: o.port } : {}),
       ...(o.snapshot ? { snapshot: o.snapshot } : {}),
     });

@@ -59,7 +59,7 @@ export interface SessionOptions {
   /** Snapshot period (a few per second). */
   snapshotIntervalMs?: number;
   /** Endpoint settings shared by every connection. */
-  endpoint?: { token?: string; tls?: boolean; port?: number; writeKubeconfig?: string };
+  endpoint?: { token?: string; tls?: boolean; host?: string; port?: number; writeKubeconfig?: string };
   demo?: { etcdBin?: string; workload?: Partial<WorkloadOptions> };
   /** kube mode: forward writes to the cluster. */
   allowWrites?: boolean;
@@ -304,6 +304,7 @@ export class Session implements WatchscopeService {
         wrapSource: (src) => this.tap.wrap(src),
         ...(endpoint.token ? { token: endpoint.token } : {}),
         ...(endpoint.tls !== undefined ? { tls: endpoint.tls } : {}),
+        ...(endpoint.host ? { host: endpoint.host } : {}),
         ...(endpoint.port ? { port: endpoint.port } : {}),
       });
       const live: Live = {

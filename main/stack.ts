@@ -24,6 +24,8 @@ export interface EtcdStackOptions {
   decisions?: DecisionLog;
   token?: string;
   tls?: boolean;
+  /** A loopback address (the CLI refuses any other); default 127.0.0.1. */
+  host?: string;
   port?: number;
   replica?: string;
   snapshot?: () => unknown;
@@ -88,6 +90,7 @@ export async function openEtcdStack(o: EtcdStackOptions): Promise<EtcdStack> {
       decisionLog: decisions,
       tls: o.tls ?? true,
       ...(o.token ? { token: o.token } : {}),
+      ...(o.host ? { host: o.host } : {}),
       ...(o.port ? { port: o.port } : {}),
       ...(o.etcdPrefix ? { etcdPrefix: o.etcdPrefix } : {}),
       ...(o.snapshot ? { snapshot: o.snapshot } : {}),

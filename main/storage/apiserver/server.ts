@@ -25,7 +25,8 @@ import { handleWatch } from './handlers/watch.js';
 import { handleCreate, handleDelete, handlePatch, handleUpdate } from './handlers/write.js';
 
 export interface ApiServerOptions {
-  host?: '127.0.0.1';
+  /** A loopback address to bind (callers refuse any other); default 127.0.0.1. */
+  host?: string;
   /** 0 or undefined: a free port. */
   port?: number;
   /** Default true: HTTPS with a per-run CA. */
@@ -84,7 +85,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const storageWatchers = opts.storageWatchers ?? new StorageWatcherRegistry();
   const etcdPrefix = opts.etcdPrefix ?? DEFAULT_ETCD_PREFIX;
   const decisionLog = opts.decisionLog ?? (isDecisionLog(opts.decisions) ? opts.decisions : undefined);
-  const certs = tls ? generateServingCerts(['127.0.0.1', 'localhost']) : undefined;
+  const certs = tls ? generateServingCerts([...new Set(['127.0.0.1', 'localhost', host])]) : undefined;
   const sockets = new Set<import('node:net').Socket>();
   let serverAddress = '';
 
@@ -246,8 +247,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     });
   });
   const port = (server.address() as AddressInfo).port;
-  serverAddress = `${host}:${port}`;
-  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  serverAddress = `${hostPart}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${hostPart}:${port}`;
 
   const api: ApiServer = {
     get unauthenticatedRequests() {
