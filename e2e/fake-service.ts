@@ -12,6 +12,7 @@ import type {
   ProfileList,
   RecordRequest,
   RecordResult,
+  SessionReport,
   WatchscopeService,
   WhatIfResult,
   WorkloadSettings,
@@ -188,6 +189,11 @@ export class FakeWatchscopeService implements WatchscopeService {
   async setRecording(req: RecordRequest): Promise<RecordResult> {
     this.calls.push({ method: 'setRecording', arg: req });
     return {};
+  }
+
+  async sessionReport(): Promise<SessionReport> {
+    this.calls.push({ method: 'sessionReport', arg: undefined });
+    throw new Error('Nothing was recorded: press Record (or start with --record FILE), then ask for the report.');
   }
 
   async replayControl(): Promise<ReplayStatus> {

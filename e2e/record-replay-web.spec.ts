@@ -72,6 +72,71 @@ test('Record: the button records the live demo, the header shows REC and its siz
   expect(errors).toEqual([]);
 });
 
+/** Clicks what starts a download and returns the file's name and bytes. */
+async function downloaded(p: Page, testid: string): Promise<{ name: string; body: Buffer }> {
+  const [dl] = await Promise.all([p.waitForEvent('download'), p.getByTestId(testid).click()]);
+  const file = await dl.path();
+  return { name: dl.suggestedFilename(), body: readFileSync(file) };
+}
+
+test('Export: the rows in view as CSV and JSON, a chart as PNG, and the report from the header', async () => {
+  test.setTimeout(60_000);
+  // Requests: the filtered rows, all of them, not only those scrolled into view.
+  await page.keyboard.press('Control+4');
+  await page.getByTestId('filter-served').selectOption('cache');
+  await page.getByTestId('requests-pause').click();
+  const inView = Number(/^(\d+) of/.exec((await page.getByTestId('requests-count').textContent()) ?? '')?.[1] ?? -1);
+  expect(inView).toBeGreaterThan(0);
+  const csv = await downloaded(page, 'requests-export-csv');
+  expect(csv.name).toMatch(/^watchscope-requests-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.csv$/);
+  const lines = csv.body.toString('utf8').trimEnd().split('\r\n');
+  expect(lines[0]!.startsWith('id,time,verb,resource,')).toBe(true);
+  expect(lines).toHaveLength(inView + 1);
+  const servedCol = lines[0]!.split(',').indexOf('servedBy');
+  expect(lines.slice(1).every((l) => l.split(',')[servedCol] === 'cache')).toBe(true);
+  const json = await downloaded(page, 'requests-export-json');
+  const rows = JSON.parse(json.body.toString('utf8')) as { servedBy: string; reason: string }[];
+  expect(rows).toHaveLength(inView);
+  expect(rows.every((r) => r.servedBy === 'cache' && typeof r.reason === 'string')).toBe(true);
+  await page.getByTestId('requests-resume').click();
+  await page.getByTestId('filter-served').selectOption('');
+
+  // Watchers: the recently closed ones hold the short watch, closed by its timeout.
+  await page.keyboard.press('Control+2');
+  await page.getByTestId('show-closed').click();
+  await page.getByTestId('watcher-filter').fill('replay-e2e-watch');
+  await expect(page.getByTestId('watcher-row').first()).toBeVisible();
+  const wj = await downloaded(page, 'watchers-export-json');
+  expect(wj.name).toMatch(/^watchscope-closed-watchers-.*\.json$/);
+  const closedRows = JSON.parse(wj.body.toString('utf8')) as { userAgent: string; closeReason: string }[];
+  expect(closedRows.length).toBe(await page.getByTestId('watcher-row').count());
+  expect(closedRows.some((w) => w.userAgent.startsWith('replay-e2e-watch') && w.closeReason === 'timeout')).toBe(true);
+  await page.getByTestId('watcher-filter').fill('');
+  await page.getByTestId('show-live').click();
+
+  // Freshness: the chart as a PNG of the canvas's size, with pixels drawn.
+  await page.keyboard.press('Control+3');
+  await page.getByTestId('cache-card').filter({ hasText: 'pods' }).first().click();
+  await expect(page.getByTestId('freshness-chart').locator('canvas')).toBeVisible();
+  const png = await downloaded(page, 'freshness-chart-png');
+  expect(png.name).toMatch(/^watchscope-freshness-pods-.*\.png$/);
+  expect(png.body.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+  const width = png.body.readUInt32BE(16);
+  const canvasWidth = await page.getByTestId('freshness-chart').locator('canvas').evaluate((c: HTMLCanvasElement) => c.width);
+  expect(width).toBe(canvasWidth);
+  expect(png.body.length).toBeGreaterThan(5000);
+
+  // The report of the recording just stopped, from the header.
+  const rep = await downloaded(page, 'report-download');
+  expect(rep.name).toBe(path.basename(recordedFile).replace(/\.wsrec\.gz$/, '') + '.report.html');
+  const html = rep.body.toString('utf8');
+  expect(html).toContain('watchscope report');
+  expect(html).toContain('replay-e2e-watch');
+  expect(html).not.toContain(session.current!.server.token);
+  await page.screenshot({ path: path.join(shots, 'export-freshness.png') });
+  expect(errors).toEqual([]);
+});
+
 test('Report: the one-file HTML report opens in Chromium with its charts drawn, and holds no credentials', async ({ browser }) => {
   const out = path.join(dir, 'report.html');
   writeFileSync(out, renderReport(collectReport(recordedFile)));
@@ -147,8 +212,13 @@ test.describe('Replay of that recording', () => {
     await expect(rp.getByTestId('replay-badge')).toHaveText('REPLAY');
     await expect(rp.getByTestId('replay-of')).toContainText('demo · etcd 3.4.23');
     await expect(rp.getByTestId('replay-bar')).toBeVisible();
-    // No Record button in a replay.
+    // No Record button in a replay, and no live connection state: it connects to nothing.
     await expect(rp.getByTestId('record-toggle')).toHaveCount(0);
+    await expect(rp.getByTestId('connection-state')).toHaveCount(0);
+    await expect(rp.getByTestId('header')).not.toContainText('Connected');
+    // The report of the replayed file.
+    const rep = await downloaded(rp, 'report-download');
+    expect(rep.body.toString('utf8')).toContain('replay-e2e-watch');
 
     // A second before it closed: the watch is live, with its buffers.
     await rp.keyboard.press('Control+2');

@@ -43,6 +43,7 @@ function setup() {
     setWorkload: vi.fn(async () => ({ writesPerSecond: 0, kubelets: 0, informers: 0 })),
     setRecording: vi.fn(async () => ({})),
     replayControl: vi.fn(async () => { throw new Error('live'); }),
+    sessionReport: vi.fn(async () => ({ fileName: 'r.html', html: '<html></html>' })),
     onSnapshot: () => () => {},
     onConnection: (fn: (c: ConnectionState) => void) => {
       connectionListeners.add(fn);

@@ -18,6 +18,7 @@ import type {
   ProfileList,
   RecordRequest,
   RecordResult,
+  SessionReport,
   SetProfileRequest,
   StopWatchRequest,
   WatchscopeService,
@@ -672,6 +673,10 @@ export class Session implements WatchscopeService {
     const { action: _a, ...opts } = req;
     void _a;
     return { recording: await this.recording.start(opts) };
+  }
+
+  async sessionReport(): Promise<SessionReport> {
+    return this.recording.report();
   }
 
   /** `--record FILE`: the CLI names the file. */

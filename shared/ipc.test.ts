@@ -31,6 +31,7 @@ function fakeService(overrides: Partial<WatchscopeService> = {}): WatchscopeServ
     setWorkload: vi.fn(async () => ({ writesPerSecond: 1, kubelets: 0, informers: 0 })),
     setRecording: vi.fn(async () => ({})),
     replayControl: vi.fn(async () => { throw new Error('live'); }),
+    sessionReport: vi.fn(async () => ({ fileName: 'r.html', html: '<html></html>' })),
     onSnapshot: none,
     onConnection: none,
     onConsoleEvent: none,

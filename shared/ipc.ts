@@ -279,6 +279,18 @@ export type RecordRequest = z.infer<typeof RecordRequest>;
 export const RecordResult = z.object({ recording: RecordingStatus.optional() });
 export type RecordResult = z.infer<typeof RecordResult>;
 
+/**
+ * The one-file HTML report of the session's recording (the current one, else the last one
+ * stopped) or of the replayed file. Built in the main process from the recording, so it holds
+ * only what was recorded: never credentials, object values only if they were recorded.
+ */
+export const SessionReport = z.object({
+  /** A suggested download name, e.g. "watchscope-demo-2026-12-03T10-00-00.html". */
+  fileName: z.string(),
+  html: z.string(),
+});
+export type SessionReport = z.infer<typeof SessionReport>;
+
 /** Replay only: play/pause, speed and a seek to a moment (ms since the epoch, clamped to the recording). */
 export const ReplayControlRequest = z.strictObject({
   play: z.boolean().optional(),
@@ -309,6 +321,7 @@ export const requests = {
   setWorkload: { channel: 'watchscope:setWorkload', request: WorkloadSettings, response: WorkloadState },
   setRecording: { channel: 'watchscope:setRecording', request: RecordRequest, response: RecordResult },
   replayControl: { channel: 'watchscope:replayControl', request: ReplayControlRequest, response: ReplayStatus },
+  sessionReport: { channel: 'watchscope:sessionReport', request: NoArgs, response: SessionReport },
 } as const;
 export type RequestName = keyof typeof requests;
 export const requestNames = Object.keys(requests) as RequestName[];
@@ -355,6 +368,8 @@ export interface WatchscopeService {
   setRecording(req: RecordRequest): Promise<RecordResult>;
   /** Drive a replay's timeline (refused in a live session). */
   replayControl(req: ReplayControlRequest): Promise<ReplayStatus>;
+  /** The HTML report of the recording (refused when nothing was recorded). */
+  sessionReport(): Promise<SessionReport>;
   onSnapshot(fn: (s: Snapshot) => void): () => void;
   onConnection(fn: (c: ConnectionState) => void): () => void;
   onConsoleEvent(fn: (e: ConsoleEvent) => void): () => void;
@@ -463,6 +478,7 @@ export function createServiceClient(t: ClientTransport): WatchscopeService {
     setProfile: call('setProfile'),
     runRequest: call('runRequest'),
     stopWatch: call('stopWatch'),
+    sessionReport: call('sessionReport'),
     whatIf: call('whatIf'),
     getDecisions: call('getDecisions'),
     setWorkload: call('setWorkload'),

@@ -19,6 +19,7 @@ import type {
   ProfileList,
   RecordResult,
   ReplayControlRequest,
+  SessionReport,
   WatchscopeService,
   WhatIfResult,
   WorkloadState,
@@ -28,6 +29,7 @@ import { allProfiles } from '../storage/routing/index.js';
 import { FreshnessSeries } from '../telemetry/freshness.js';
 import { Ring } from '../util/ring.js';
 import type { RecordLine } from './format.js';
+import { reportOf } from './report.js';
 import { RecordingReader } from './reader.js';
 
 type Listener<T> = (v: T) => void;
@@ -305,6 +307,10 @@ export class ReplayService implements WatchscopeService {
 
   async setRecording(): Promise<RecordResult> {
     return this.refuse('a replay is not recorded again');
+  }
+
+  async sessionReport(): Promise<SessionReport> {
+    return reportOf(this.file);
   }
 
   onSnapshot(fn: (s: Snapshot) => void): () => void {

@@ -238,3 +238,9 @@ ${rows(d.closed.map((w) => [w.resource, w.userAgent, [w.labelSelector, w.fieldSe
 </body></html>
 `;
 }
+
+/** The report of one recording, with the download name the UI offers ("<recording>.report.html"). */
+export function reportOf(file: string): { fileName: string; html: string } {
+  const name = basename(file).replace(/\.gz$/, '').replace(/\.wsrec$/, '');
+  return { fileName: `${name}.report.html`, html: renderReport(collectReport(file)) };
+}

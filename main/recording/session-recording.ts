@@ -10,6 +10,7 @@ import type { DecisionLog } from '../storage/decisions.js';
 import { everythingFields } from '../storage/selectors/field_selector.js';
 import { everythingLabels } from '../storage/selectors/label_selector.js';
 import { RECORDING_EXT, type OnLimit } from './format.js';
+import { reportOf } from './report.js';
 import { recordObject } from './objects.js';
 import { Recorder, type RecorderOptions } from './recorder.js';
 import type { SourceTap } from './tap.js';
@@ -100,6 +101,13 @@ export class SessionRecording {
     this.recorder = undefined;
     this.lastStatus = r.stop(reason);
     return this.lastStatus;
+  }
+
+  /** The report of the recording under way, else of the last one stopped. */
+  report(): { fileName: string; html: string } {
+    const file = this.status()?.file;
+    if (!file) throw new Error('Nothing was recorded: press Record (or start with --record FILE), then ask for the report.');
+    return reportOf(file);
   }
 
   private defaultFile(mode: string): string {
