@@ -174,5 +174,5 @@ export function newInvalid(
     kind,
     causes: causes.map((c) => ({ reason: c.type ?? 'FieldValueForbidden', message: c.message, field: c.field })),
   };
-  return new StatusError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${msg}`, details);
+  return new StatusError(422, 'Invalid', `${qualifiedKind} ${JSON.stringify(name)} is invalid: ${msg}`, details);
 }

@@ -17,12 +17,32 @@ export interface RequestInfo {
 
 const truthy = (v: string | undefined) => v === '1' || v === 'true';
 
+/**
+ * The request target's path, percent-decoded as a whole, and its raw query. Go's server decodes
+ * the path before anything splits it, so `a%2Fb` is two segments (a path kube-apiserver does not
+ * route: 404), and it never resolves dot segments, so `..` stays a segment the handlers refuse —
+ * WHATWG URL parsing would do both differently. Throws on a target that is not origin-form or
+ * absolute-form, or on bad percent-encoding.
+ */
+function splitTarget(rawUrl: string): { path: string; search: string } {
+  let target = rawUrl;
+  if (!target.startsWith('/')) {
+    // absolute-form (http://host/path): the host must parse; the path is taken raw.
+    const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)([^#]*)/i.exec(target);
+    if (!m) throw new URIError('request target is neither a path nor an absolute URL');
+    new URL(`http://${m[1]}/`);
+    target = m[2]!.startsWith('/') ? m[2]! : `/${m[2]!}`;
+  }
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  return { path: decodeURIComponent(rawPath), search: q < 0 ? '' : target.slice(q + 1) };
+}
+
 export function parseRequestInfo(method: string, rawUrl: string): RequestInfo {
-  const url = new URL(rawUrl, 'http://x');
+  const { path, search } = splitTarget(rawUrl);
   const query: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) query[k] = v;
-  const path = url.pathname;
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  for (const [k, v] of new URLSearchParams(search)) query[k] = v;
+  const parts = path.split('/').filter(Boolean);
   const info: RequestInfo = { isResourceRequest: false, path, group: '', version: '', resource: '', verb: 'unknown', query };
 
   let rest: string[];

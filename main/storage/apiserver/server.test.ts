@@ -378,3 +378,70 @@ describe('debug endpoints', () => {
     expect((await h.request('GET', '/debug/watchscope/decisions', { token: null })).status).toBe(401);
   });
 });
+
+describe('names and namespaces, checked as kube-apiserver v1.36 checks them on every verb', () => {
+  const body = (name: string) => JSON.stringify(cm(name));
+  const nameInvalid = (n: string, why: string) => ({ status: 400, reason: 'BadRequest', message: `Name parameter invalid: ${JSON.stringify(n)}: ${why}` });
+  const invalidKey = (key: string) => ({ status: 500, reason: undefined, message: `invalid key: ${JSON.stringify(key)}` });
+  const notRouted = { status: 404, reason: 'NotFound', message: 'the server could not find the requested resource' };
+  const label = (ns: string, why = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')") => ({
+    status: 422,
+    reason: 'Invalid',
+    message: `ConfigMap "x" is invalid: metadata.namespace: Invalid value: ${JSON.stringify(ns)}: ${why}`,
+  });
+  // Each answer below is what a real kube-apiserver v1.36.2 sent for the same request (the
+  // namespace rows of POST with its NamespaceLifecycle admission off, which watchscope does not model).
+  const rows: [string, string, string | undefined, { status: number; reason: string | undefined; message: string }][] = [
+    ['GET', '/api/v1/namespaces/a%2Fb/configmaps', undefined, notRouted],
+    ['GET', '/api/v1/namespaces/..%2F..%2Fx/configmaps', undefined, notRouted],
+    ['POST', '/api/v1/namespaces/a%2Fb/configmaps', body('x'), notRouted],
+    ['POST', '/api/v1/namespaces/..%2F..%2Fx/configmaps', body('x'), notRouted],
+    ['GET', '/api/v1/namespaces/default/configmaps/a%2Fb', undefined, notRouted],
+    ['DELETE', '/api/v1/namespaces/default/configmaps/a%2Fb', undefined, notRouted],
+    ['GET', '/api/v1/namespaces/default/configmaps/..', undefined, nameInvalid('..', "may not be '..'")],
+    ['GET', '/api/v1/namespaces/default/configmaps/%2E%2E', undefined, nameInvalid('..', "may not be '..'")],
+    ['GET', '/api/v1/namespaces/default/configmaps/%2E', undefined, nameInvalid('.', "may not be '.'")],
+    ['GET', '/api/v1/namespaces/default/configmaps/a%25b', undefined, nameInvalid('a%b', "may not contain '%'")],
+    ['GET', '/api/v1/namespaces/default/configmaps/..?resourceVersion=abc', undefined, nameInvalid('..', "may not be '..'")],
+    ['GET', '/api/v1/namespaces/default/configmaps/..?watch=1', undefined, nameInvalid('..', "may not be '..'")],
+    ['GET', '/api/v1/namespaces/..', undefined, nameInvalid('..', "may not be '..'")],
+    ['PUT', '/api/v1/namespaces/default/configmaps/..', body('..'), nameInvalid('..', "may not be '..'")],
+    ['PUT', '/api/v1/namespaces/default/configmaps/a%25b', body('a%b'), nameInvalid('a%b', "may not contain '%'")],
+    ['DELETE', '/api/v1/namespaces/default/configmaps/a%25b', undefined, nameInvalid('a%b', "may not contain '%'")],
+    ['DELETE', '/api/v1/namespaces/default/configmaps/%252F', undefined, nameInvalid('%2F', "may not contain '%'")],
+    ['GET', '/api/v1/namespaces/../configmaps', undefined, invalidKey('/configmaps/..')],
+    ['GET', '/api/v1/namespaces/%2E%2E/configmaps', undefined, invalidKey('/configmaps/..')],
+    ['GET', '/api/v1/namespaces/../configmaps?resourceVersion=0', undefined, invalidKey('/configmaps/..')],
+    ['GET', '/api/v1/namespaces/../configmaps?watch=1', undefined, invalidKey('/configmaps/..')],
+    ['GET', '/api/v1/namespaces/./configmaps/x', undefined, invalidKey('/configmaps/./x')],
+    ['GET', '/api/v1/namespaces/../services', undefined, invalidKey('/services/specs/..')],
+    ['GET', '/apis/apps/v1/namespaces/../deployments', undefined, invalidKey('/deployments/..')],
+    ['DELETE', '/api/v1/namespaces/../configmaps/x', undefined, invalidKey('/configmaps/../x')],
+    ['POST', '/api/v1/namespaces/../configmaps', body('x'), label('..')],
+    ['POST', '/api/v1/namespaces/A/configmaps', body('x'), label('A')],
+    ['POST', '/api/v1/namespaces/a%25b/configmaps', body('x'), label('a%b')],
+    ['POST', '/api/v1/namespaces/a.b/configmaps', body('x'), label('a.b', 'must not contain dots')],
+    ['POST', `/api/v1/namespaces/${'a'.repeat(64)}/configmaps`, body('x'), label('a'.repeat(64), 'must be no more than 63 characters')],
+  ];
+
+  it.each(rows)('%s %s', async (method, path, b, want) => {
+    const before = h.decisions.lastId;
+    const r = await h.request(method, path, b === undefined ? {} : { body: b });
+    expect({ status: r.status, reason: r.json?.reason, message: r.json?.message }).toEqual(want);
+    expect(r.json).toMatchObject({ kind: 'Status', status: 'Failure', code: want.status });
+    if (want !== notRouted) expect(h.decisionsSince(before).map((d) => [d.servedBy, d.status])).toEqual([['rejected', want.status]]);
+  });
+
+  it('writes through `..` or `/` in a namespace or name create no key outside the collection', async () => {
+    for (const [method, path, b] of rows) if (method !== 'GET') await h.request(method, path, b === undefined ? {} : { body: b });
+    const keys = (await h.source.list('/')).items.map((i) => i.key);
+    expect(keys.length).toBeGreaterThan(0);
+    const stray = keys.filter((k) => {
+      const m = /^\/registry\/configmaps\/([^/]*)\/(.*)$/.exec(k);
+      return k.split('/').some((seg) => seg === '.' || seg === '..' || seg.includes('%')) || (k.startsWith('/registry/configmaps/') && (!m || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(m[1]!) || m[1]!.length > 63 || m[2]!.includes('/')));
+    });
+    expect(stray).toEqual([]);
+    // Lowercase DNS labels are still fine, and the server still serves.
+    expect((await h.request('POST', '/api/v1/namespaces/default/configmaps', { body: cm('fine-name') })).status).toBe(201);
+  });
+});

@@ -150,7 +150,8 @@ export function rawRequest(
   path: string,
   o: { body?: unknown; headers?: Record<string, string>; token?: string | null } = {},
 ): Promise<HttpAnswer> {
-  const url = new URL(path, server.url);
+  // The path goes out verbatim (no dot-segment resolution), as a hostile client may send it.
+  const base = new URL(server.url);
   const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
   const headers: Record<string, string> = { Accept: 'application/json', ...o.headers };
   const token = o.token === undefined ? server.token : o.token;
@@ -160,8 +161,9 @@ export function rawRequest(
     headers['Content-Length'] = String(Buffer.byteLength(body));
   }
   return new Promise((resolve, reject) => {
-    const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = fn(url, { method, headers, ...(server.caPem ? { ca: server.caPem } : {}) }, (res) => {
+    const fn = base.protocol === 'https:' ? httpsRequest : httpRequest;
+    const target = { hostname: base.hostname, port: base.port, path, method, headers, ...(server.caPem ? { ca: server.caPem } : {}) };
+    const req = fn(target, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

@@ -6,6 +6,7 @@ import { newNotFound } from '../../errors.js';
 import type { StoredObject } from '../../object.js';
 import { writeJSON } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
+import { refusedPathKey } from './names.js';
 import { routingRequest, sendError, sendRejected, toClientObject, waitReadyOr503 } from './common.js';
 
 export async function handleGet(ctx: RequestContext): Promise<void> {
@@ -13,6 +14,8 @@ export async function handleGet(ctx: RequestContext): Promise<void> {
   const res = ctx.resource!;
   const name = ctx.info.name!;
   const ns = res.namespaced ? ctx.info.namespace : undefined;
+  // The registry's key function runs before the storage parses resourceVersion.
+  if (refusedPathKey(ctx)) return;
   const d = decide(routingRequest(ctx, 'get', false), backend.cacheState(), ctx.profile);
   if (d.servedBy === 'rejected' || d.error) return sendRejected(ctx, d);
 

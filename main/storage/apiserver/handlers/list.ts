@@ -11,6 +11,7 @@ import { groupVersion } from '../../resources.js';
 import { continueKeyFromToken, scopePrefix } from '../etcd-delegate.js';
 import { streamList, writeJSON } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
+import { refusedPathKey } from './names.js';
 import { routingRequest, selectorsOrReject, sendError, sendRejected, toClientObject, waitReadyOr503, type Selectors } from './common.js';
 
 interface ListAnswer {
@@ -27,7 +28,7 @@ export async function handleList(ctx: RequestContext): Promise<void> {
   const backend = ctx.backend!;
   const res = ctx.resource!;
   const sel = selectorsOrReject(ctx);
-  if (!sel) return;
+  if (!sel || refusedPathKey(ctx)) return;
   const d = decide(routingRequest(ctx, 'list', sel.pinnedName === undefined), backend.cacheState(), ctx.profile);
   if (d.servedBy === 'rejected' || d.error) return sendRejected(ctx, d);
 

@@ -15,6 +15,7 @@ import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { StorageWatch } from '../storage-watch.js';
 import { isTrueParam, routingRequest, selectorsOrReject, sendError, sendRejected, waitReadyOr503 } from './common.js';
 import type { KubeObject } from '../../object.js';
+import { refusedPathKey } from './names.js';
 
 /** --min-request-timeout default: a watch without timeoutSeconds lasts 1800s × [1,2). */
 export const minRequestTimeoutSeconds = 1800;
@@ -60,7 +61,7 @@ async function sendErrorEvent(ctx: RequestContext, status: Status): Promise<void
 export async function handleWatch(ctx: RequestContext): Promise<void> {
   const backend = ctx.backend!;
   const sel = selectorsOrReject(ctx);
-  if (!sel) return;
+  if (!sel || refusedPathKey(ctx)) return;
   const d = decide(routingRequest(ctx, 'watch', sel.pinnedName === undefined && !ctx.info.name), backend.cacheState(), ctx.profile);
   if (d.servedBy === 'rejected' || d.error) {
     if (d.errorDelivery === 'watchEvent' && d.error) {

@@ -12,6 +12,7 @@ import { groupVersion } from '../../resources.js';
 import { successStatus, writeJSON } from '../respond.js';
 import { readJSON } from './body.js';
 import { applyPatch, patchTypeOf } from './patch-apply.js';
+import { dns1123LabelProblems, objectMetaCauses, pathKeyError } from './names.js';
 import { routingRequest, sendError, sendRejected, toClientObject } from './common.js';
 import type { Preconditions } from '../backend.js';
 import type { ResourceInfo } from '../../resources.js';
@@ -51,19 +52,20 @@ function checkIdentity(ctx: RequestContext, o: KubeObject): void {
   }
 }
 
-const NAME_RE = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+/** ValidateObjectMeta's name and namespace rules (a Namespace's own name is a DNS-1123 label). */
+function validateObjectMeta(ctx: RequestContext, name: string): void {
+  const res = ctx.resource!;
+  const causes =
+    res.resource === 'namespaces' && res.group === '' && name
+      ? dns1123LabelProblems(name).map((m) => ({ field: 'metadata.name', message: `Invalid value: ${JSON.stringify(name)}: ${m}`, type: 'FieldValueInvalid' }))
+      : objectMetaCauses(name, res.namespaced ? ctx.info.namespace : undefined);
+  if (causes.length) throw newInvalid(res.kind, name, causes);
+}
 
-function validateName(res: { kind: string }, name: string): void {
-  if (!name) throw newInvalid(res.kind, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required', type: 'FieldValueRequired' }]);
-  if (name.length > 253 || !NAME_RE.test(name)) {
-    throw newInvalid(res.kind, name, [
-      {
-        field: 'metadata.name',
-        message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
-        type: 'FieldValueInvalid',
-      },
-    ]);
-  }
+/** The key function's refusals (bad name segment, `.`/`..` namespace), after the body checks as upstream. */
+function checkKey(ctx: RequestContext): void {
+  const err = pathKeyError(ctx);
+  if (err) throw err;
 }
 
 function writeDecision(ctx: RequestContext, verb: 'create' | 'update' | 'patch' | 'delete') {
@@ -108,7 +110,7 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
         const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
         meta.name = meta.generateName + [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
       }
-      validateName(res, meta.name);
+      validateObjectMeta(ctx, meta.name);
       return o;
     });
     const meta = o.metadata;
@@ -192,6 +194,7 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
         const n = Number(rvText);
         if (!Number.isSafeInteger(n) || n <= 0) throw newBadRequest(`invalid resourceVersion: ${rvText}`);
       }
+      checkKey(ctx);
       return o;
     });
     o.metadata.name = name;
@@ -223,7 +226,9 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
       if (!type || type === 'apply') {
         throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
       }
-      return { type, patch: await readJSON(ctx.req) };
+      const patch = await readJSON(ctx.req);
+      checkKey(ctx);
+      return { type, patch };
     });
     // GuaranteedUpdate: apply the patch to the cached copy, compare-and-swap on its mod revision,
     // re-read etcd and apply again on conflict. A patch that pins a resourceVersion conflicts
@@ -272,7 +277,11 @@ export async function handleDelete(ctx: RequestContext): Promise<void> {
   const ns = res.namespaced ? ctx.info.namespace : undefined;
   const be = ctx.backend!;
   try {
-    const opts = await beforeStorage(() => readDeleteOptions(ctx));
+    const opts = await beforeStorage(async () => {
+      const o = await readDeleteOptions(ctx);
+      checkKey(ctx);
+      return o;
+    });
     const pre: Preconditions | undefined = opts.preconditions ? { ...opts.preconditions } : undefined;
     if (be.store.appliesRegistryRules) {
       // kube mode: the cluster's own registry applies graceful deletion and finalizers.
