@@ -13,6 +13,8 @@ import type { Decision } from '../shared/model.js';
 import { EtcdSource } from './storage/etcd/source.js';
 import { freePort, startEtcd, type EtcdProcess } from './storage/etcd/process.js';
 import { endpointFromKubeconfig } from './storage/apiserver/testing.js';
+import { generateServingCerts } from './storage/apiserver/certs.js';
+import { stringify as stringifyYaml } from 'yaml';
 
 const execFileP = promisify(execFile);
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -130,6 +132,37 @@ describe('watchscope CLI (child process)', () => {
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toHaveLength(1);
     expect(r.stderr).toMatch(/^watchscope: could not read the kubeconfig: .*\/nonexistent\/kubeconfig: no such file/);
+  });
+
+  it('a certificate where the client key belongs → one line saying so (kubeconfig data, etcd file), never an OpenSSL code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watchscope-cli-certkey-'));
+    try {
+      const { certPem } = generateServingCerts();
+      const b64 = Buffer.from(certPem).toString('base64');
+      const kc = join(dir, 'kubeconfig');
+      writeFileSync(
+        kc,
+        stringifyYaml({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+          users: [{ name: 'u', user: { 'client-certificate-data': b64, 'client-key-data': b64 } }],
+          contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+          'current-context': 'x',
+        }),
+      );
+      const kube = await runCli(['serve', '--kubeconfig', kc]);
+      expect(kube.code).toBe(1);
+      expect(lines(kube.stderr)).toEqual(['watchscope: user "u" of context "x": client-key-data holds a certificate, not a private key (-----BEGIN … PRIVATE KEY-----)']);
+
+      const pem = join(dir, 'client.crt');
+      writeFileSync(pem, certPem);
+      const etcd = await runCli(['serve', '--etcd', 'https://127.0.0.1:1', '--etcd-cert', pem, '--etcd-key', pem]);
+      expect(etcd.code).toBe(1);
+      expect(lines(etcd.stderr)).toEqual([`watchscope: client key file "${pem}" holds a certificate, not a private key (-----BEGIN … PRIVATE KEY-----)`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('TLS to etcd', () => {

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { clientPairProblem } from '../client-pem.js';
 
 export interface EtcdConnectOptions {
   /** e.g. http://127.0.0.1:2379, https://etcd-0:2379, or host:port (plaintext). */
@@ -186,6 +187,8 @@ export function credentialsFor(opts: EtcdConnectOptions, ep: ParsedEndpoint): gr
   const cert = readPem('client certificate', opts.certFile);
   const key = readPem('client key', opts.keyFile);
   if ((cert && !key) || (key && !cert)) throw new Error('a client certificate needs both certFile and keyFile');
+  const pairProblem = cert && key ? clientPairProblem({ where: `client certificate file "${opts.certFile}"`, data: cert }, { where: `client key file "${opts.keyFile}"`, data: key }) : undefined;
+  if (pairProblem) throw new Error(pairProblem);
   if (!ep.secure) {
     if (ca || cert) {
       throw new Error(`etcd endpoint ${ep.text} is plain http but TLS files were given: use an https:// URL to connect with TLS`);

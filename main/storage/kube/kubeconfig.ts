@@ -8,6 +8,7 @@ import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { KubeConfig, dumpYaml, loadYaml, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { loginShellPath, mergePaths } from './shell-path.js';
 import { checkKubeconfigText, safeKubeconfigError } from './kubeconfig-check.js';
+import { clientPairProblem, type PemInput } from '../client-pem.js';
 
 export interface KubeconfigOptions {
   /** One file, or several joined with the path delimiter (like $KUBECONFIG). */
@@ -168,10 +169,35 @@ export async function loadContext(opts: KubeconfigOptions = {}): Promise<LoadedK
   const cluster = kc.getCluster(context.cluster);
   if (!cluster) throw new Error(`context "${name}" refers to cluster "${context.cluster}", which the kubeconfig does not define`);
   const user = kc.getUser(context.user);
+  const pairProblem = user ? clientCertificateProblem(user) : undefined;
+  if (pairProblem) throw new Error(`user "${user!.name}" of context "${name}": ${pairProblem}`);
   if (user?.exec || user?.authProvider?.config?.exec) {
     await withLoginShellPath(user);
   }
   return { ...loaded, context, cluster, user: kc.getUser(context.user) };
+}
+
+/** What is wrong with the user's client certificate and key, checked before any connection. */
+function clientCertificateProblem(u: User): string | undefined {
+  const read = (field: string, file: string | undefined, data: string | undefined): PemInput | string | undefined => {
+    if (file) {
+      try {
+        return { where: `${field} file "${file}"`, data: readFileSync(file) };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        return `cannot read the ${field} file "${file}": ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable')}`;
+      }
+    }
+    return data ? { where: `${field}-data`, data: Buffer.from(data, 'base64') } : undefined;
+  };
+  const cert = read('client-certificate', u.certFile, u.certData);
+  const key = read('client-key', u.keyFile, u.keyData);
+  if (typeof cert === 'string') return cert;
+  if (typeof key === 'string') return key;
+  if (!cert && !key) return undefined;
+  if (!key) return 'client-certificate is set but client-key is not: a client certificate needs its key';
+  if (!cert) return 'client-key is set but client-certificate is not: a client key needs its certificate';
+  return clientPairProblem(cert, key);
 }
 
 async function withLoginShellPath(user: User): Promise<void> {
