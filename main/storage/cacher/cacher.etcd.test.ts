@@ -7,6 +7,7 @@ import { startEtcd, type EtcdProcess } from '../etcd/process.js';
 import { EtcdSource } from '../etcd/source.js';
 import { encodeJSON } from '../etcd/codec.js';
 import { Cacher } from './cacher.js';
+import { SkewedClock } from './clock.js';
 import { parseLabelSelector } from '../selectors/label_selector.js';
 import { parseFieldSelector } from '../selectors/field_selector.js';
 import { objectFields } from '../selectors/object_fields.js';
@@ -326,7 +327,9 @@ describe('Cacher against real etcd', () => {
   });
 
   it('grows and shrinks the history window by the upstream rule on real events, then 410s', async () => {
-    const cm = new Cacher({ group: '', resource: 'configmaps', kind: 'ConfigMap', apiVersion: 'v1', collectionKey: '/registry/configmaps/', namespaced: true, source: cacheSrc, eventsHistoryWindowMs: 1500, revisionPollMs: 0, log: () => {} });
+    // The window is upstream's 75 s (nothing shorter is accepted); the clock is moved past it.
+    const clock = new SkewedClock();
+    const cm = new Cacher({ group: '', resource: 'configmaps', kind: 'ConfigMap', apiVersion: 'v1', collectionKey: '/registry/configmaps/', namespaced: true, source: cacheSrc, clock, revisionPollMs: 0, log: () => {} });
     try {
       cm.start();
       await cm.waitReady();
@@ -337,18 +340,21 @@ describe('Cacher against real etcd', () => {
       expect(cm.info().historyCapacity).toBe(200); // full at 100 with young events: doubled
       expect(cm.info().counters.capacityIncreases).toBe(1);
       const w = cm.watch({ labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector(''), resourceVersion: cm.resourceVersion, resourceVersionText: 'x', sendInitialEvents: false, allowWatchBookmarks: false, deadline: 0, userAgent: 't' });
-      expect(w.info()).toMatchObject({ capacity: 100, capacityRule: 'noIndex' }); // ceil(200 / 1.5s) = 134, capped at 100
+      expect(w.info()).toMatchObject({ capacity: 10, capacityRule: 'noIndex' }); // ceil(200 / 75s) = 3, raised to the minimum 10
       for (let i = 151; i < 200; i++) last = await put(i);
       await until(() => cm.resourceVersion >= last, 10_000, 'configmaps cache');
-      await sleep(1700);
+      clock.skip(76_000);
       last = await put(200);
       await until(() => cm.resourceVersion >= last, 10_000, 'configmaps cache');
       expect(cm.info().historyCapacity).toBe(100); // the quarter-probe is older than the window: halved
       expect(cm.info().counters.capacityDecreases).toBe(1);
       const oldest = cm.info().oldestResourceVersion;
       expect(() => cm.watch({ labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector(''), resourceVersion: oldest - 2, resourceVersionText: 'x', sendInitialEvents: false, allowWatchBookmarks: false, deadline: 0, userAgent: 't' })).toThrow(`too old resource version: ${oldest - 2} (${oldest - 1})`);
-      // Snapshots outside the window are gone too: the caller falls back to etcd.
+      // Snapshots outside the window are gone too: the caller falls back to etcd. Unlike a watch,
+      // which may resume at oldest − 1, no snapshot is held there (RemoveLess(oldest) on a full buffer).
+      expect(() => cm.watch({ labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector(''), resourceVersion: oldest - 1, resourceVersionText: 'x', sendInitialEvents: false, allowWatchBookmarks: false, deadline: 0, userAgent: 't' })).not.toThrow();
       await expect(cm.list({ labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector(''), minResourceVersion: 0, snapshotResourceVersion: oldest - 2 })).rejects.toMatchObject({ code: 410 });
+      await expect(cm.list({ labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector(''), minResourceVersion: 0, snapshotResourceVersion: oldest - 1 })).rejects.toMatchObject({ code: 410, message: `too old resource version: ${oldest - 1}` });
       const snap = await cm.list({ labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector(''), minResourceVersion: 0, snapshotResourceVersion: oldest });
       expect(snap.resourceVersion).toBe(oldest);
       const real = await writerSrc.client.range({ key: Buffer.from('/registry/configmaps/'), range_end: Buffer.from('/registry/configmaps0'), revision: oldest });

@@ -25,10 +25,10 @@ afterEach(async () => {
   cachers = [];
 });
 
-async function setup(opts: { window?: number } = {}) {
+async function setup(opts: { window?: number; storeCompactRevision?: () => number } = {}) {
   const clock = new FakeClock();
   const src = new FakeSource();
-  const c = new Cacher({ group: '', resource: 'pods', kind: 'Pod', apiVersion: 'v1', collectionKey: '/registry/pods/', namespaced: true, indexTrigger: 'spec.nodeName', source: src, clock, revisionPollMs: 0, random: () => 0, eventsHistoryWindowMs: opts.window, log: () => {} });
+  const c = new Cacher({ group: '', resource: 'pods', kind: 'Pod', apiVersion: 'v1', collectionKey: '/registry/pods/', namespaced: true, indexTrigger: 'spec.nodeName', source: src, clock, revisionPollMs: 0, random: () => 0, eventsHistoryWindowMs: opts.window, log: () => {}, ...(opts.storeCompactRevision ? { storeCompactRevision: opts.storeCompactRevision } : {}) });
   cachers.push(c);
   return { clock, src, c };
 }
@@ -115,6 +115,86 @@ describe('Cacher over a fake source', () => {
     expect(await at(r2)).toEqual([`b@${r1}`]);
     expect(await at(src.revision)).toEqual([`b@${src.revision}`]);
     await expect(c.list({ ...empty, snapshotResourceVersion: listRV - 1 })).rejects.toMatchObject({ code: 410, reason: 'Expired' });
+  });
+
+  it('holds no snapshot below the oldest buffered event once the buffer is full (not even at oldest − 1, where a watch may resume)', async () => {
+    const { src, clock, c } = await setup();
+    src.put(key('n', 'a'), pod('n', 'a'));
+    c.start();
+    await c.waitReady();
+    const listRV = c.resourceVersion;
+    const empty = { labelSelector: parseLabelSelector(''), fieldSelector: parseFieldSelector(''), minResourceVersion: 0 };
+    const at = (rv: number) => c.list({ ...empty, snapshotResourceVersion: rv });
+    for (let i = 0; i < 99; i++) {
+      src.put(key('n', `p${i}`), pod('n', `p${i}`));
+      await flush();
+    }
+    expect((await at(listRV)).items).toHaveLength(1); // 99 events: not full, the list RV's snapshot stays
+    // The 100th event fills the buffer: snapshots older than its oldest event (listRV + 1) go,
+    // the list RV's with them, although nothing was evicted and a watch can still start there.
+    src.put(key('n', 'p99'), pod('n', 'p99'));
+    await flush();
+    expect(c.info().historyLen).toBe(100);
+    await expect(at(listRV)).rejects.toMatchObject({ code: 410, reason: 'Expired', message: `too old resource version: ${listRV}` });
+    expect(() => c.watch(wopts({ resourceVersion: listRV, resourceVersionText: String(listRV) }))).not.toThrow();
+    expect((await at(listRV + 1)).items).toHaveLength(2);
+    // Events older than the window: the next one evicts instead of growing.
+    clock.advance(80_000);
+    src.put(key('n', 'q'), pod('n', 'q'));
+    await flush();
+    const oldest = c.info().oldestResourceVersion;
+    expect(oldest).toBe(listRV + 2);
+    expect(() => c.watch(wopts({ resourceVersion: oldest - 1, resourceVersionText: String(oldest - 1) }))).not.toThrow();
+    expect(c.watchCache.snapshotAvailable(oldest - 1)).toBe(false);
+    await expect(at(oldest - 1)).rejects.toMatchObject({ code: 410 });
+    expect((await at(oldest)).items.map((i) => i.object.metadata.name)).toEqual(['a', 'p0', 'p1']);
+  });
+
+  it("applies compact_rev_key's revision every 15 s (compactor.go), kept apart from the window's own pruning", async () => {
+    let keyRev = 0;
+    const { src, clock, c } = await setup({ storeCompactRevision: () => keyRev });
+    c.start();
+    await c.waitReady();
+    const revs: number[] = [];
+    let between = 0;
+    for (let i = 0; i < 5; i++) {
+      revs.push(src.put(key('n', `p${i}`), pod('n', `p${i}`)));
+      if (i === 2) between = src.bump(); // a revision of another resource
+    }
+    await flush();
+    keyRev = revs[2]!;
+    clock.advance(14_999);
+    expect(c.compactor!.revision).toBe(0);
+    expect(c.watchCache.snapshotAvailable(revs[1]!, true)).toBe(true);
+    clock.advance(1);
+    expect(c.compactor!.revision).toBe(revs[2]);
+    // RemoveLess(rev): the snapshot at rev itself stays (etcd can still read it), older ones go.
+    expect(c.watchCache.snapshotAvailable(revs[2]!, true)).toBe(true);
+    expect(c.watchCache.snapshotAvailable(revs[2]! - 1, true)).toBe(false);
+    expect(c.watchCache.oldestSnapshotResourceVersion(true)).toBe(revs[2]);
+    // Only the release's router applies the compactor's pruning; the window alone still holds it.
+    expect(c.watchCache.snapshotAvailable(revs[1]!)).toBe(true);
+    // Compacted at a revision of another resource: no snapshot of this cache is ≤ it any more
+    // (GetLessOrEqual), although etcd can still read it.
+    keyRev = between;
+    clock.advance(15_000);
+    expect(c.compactor!.revision).toBe(between);
+    expect(c.watchCache.snapshotAvailable(between, true)).toBe(false);
+    expect(c.watchCache.snapshotAvailable(revs[3]!, true)).toBe(true);
+    keyRev = 1; // never goes back
+    clock.advance(15_000);
+    expect(c.compactor!.revision).toBe(between);
+    await c.stop();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('refuses an events history window below 75 s, as NewCacherFromConfig does', () => {
+    const mk = (ms: number) => new Cacher({ group: '', resource: 'pods', kind: 'Pod', apiVersion: 'v1', collectionKey: '/registry/pods/', namespaced: true, source: new FakeSource(), clock: new FakeClock(), eventsHistoryWindowMs: ms, log: () => {} });
+    expect(() => mk(74_999)).toThrow('config.EventsHistoryWindow (1m14.999s) must not be below 1m15s');
+    expect(() => mk(1500)).toThrow('config.EventsHistoryWindow (1.5s) must not be below 1m15s');
+    expect(mk(75_000).watchCache.windowMs).toBe(75_000);
+    // A longer window raises the history's upper bound (capacityUpperBound).
+    expect(mk(150_000).watchCache.history.upperBound).toBe(204_800);
   });
 
   it('watch RV 0: initial ADDED in key order, then live events with selector transitions', async () => {

@@ -58,6 +58,18 @@ export class WatchCache {
   listResourceVersion = 0;
   private initialized = false;
   private waiters = new Set<() => void>();
+  /**
+   * Snapshots below this RV are gone (RemoveLess in processEvent): whenever the buffer is full
+   * after an event, upstream drops every snapshot older than the oldest buffered event. 0 after
+   * Replace, which keeps only the snapshot at the list RV.
+   */
+  private snapshotsRemovedBelow = 0;
+  /**
+   * The compaction revision the Cacher's compactor applied (watchCache.Compact, 1.34+): snapshots
+   * below it are gone for the releases that run that compactor. Kept apart from the window rule so
+   * the router can tell, per profile, which of the two removed a snapshot.
+   */
+  compactRevision = 0;
   readonly windowMs: number;
 
   constructor(private readonly cfg: WatchCacheConfig) {
@@ -90,6 +102,7 @@ export class WatchCache {
   replace(items: StoredObject[], listRV: number): void {
     this.store.replace(items.map((s) => this.makeElement(s)));
     this.history.reset();
+    this.snapshotsRemovedBelow = 0;
     this.listResourceVersion = listRV;
     this.resourceVersion = listRV;
     this.initialized = true;
@@ -121,6 +134,7 @@ export class WatchCache {
         ev = { type: prev ? 'MODIFIED' : 'ADDED', key: se.key, resourceVersion: se.resourceVersion, recordTime: now, cur, prev };
       }
       this.history.add(ev);
+      if (this.history.isFull()) this.snapshotsRemovedBelow = Math.max(this.snapshotsRemovedBelow, this.history.oldest()!.resourceVersion);
       out.push(ev);
     }
     if (out.length) {
@@ -190,6 +204,32 @@ export class WatchCache {
     return oldest;
   }
 
+  /** watchCache.Compact: the compactor drops the snapshots below `rev`. */
+  compact(rev: number): void {
+    if (rev > this.compactRevision) this.compactRevision = rev;
+  }
+
+  /**
+   * The oldest RV a snapshot is held at, or undefined when none is (snapshots.GetLessOrEqual(rv)
+   * finds one exactly for rv ≥ it). Snapshots are taken at the list RV (Replace) and at every
+   * event's RV; RemoveLess drops them below the oldest buffered event once the buffer is full (so,
+   * unlike a watch, nothing is served at the oldest event's RV − 1), and, with `afterCompaction`,
+   * below the compactor's revision.
+   */
+  oldestSnapshotResourceVersion(afterCompaction = false): number | undefined {
+    if (!this.initialized) return undefined;
+    const floor = Math.max(this.snapshotsRemovedBelow, afterCompaction ? this.compactRevision : 0);
+    if (this.listResourceVersion >= floor) return this.listResourceVersion;
+    const i = this.history.firstAfter(floor - 1);
+    return i < this.history.endIndex ? this.history.at(i).resourceVersion : undefined;
+  }
+
+  /** Whether a snapshot at or below `rv` is held (CanServeExactRV for a revision the cache has reached). */
+  snapshotAvailable(rv: number, afterCompaction = false): boolean {
+    const oldest = this.oldestSnapshotResourceVersion(afterCompaction);
+    return oldest !== undefined && rv >= oldest;
+  }
+
   /**
    * getAllEventsSince: the interval a watch must replay before its live events, and the RV it
    * resumes after. With initial events: the state (every object in scope as ADDED, key order,
@@ -251,15 +291,13 @@ export class WatchCache {
   /**
    * The state at `rv` (ListFromCacheSnapshot, KEP-4988: greatest snapshot ≤ rv). Instead of keeping clones
    * per event, the current store is rolled back through the history window, which yields the
-   * same state with bounded memory. Outside the window (or below the last relist) there is no
-   * snapshot: 410 Expired, so the caller falls back to etcd as upstream does.
+   * same state with bounded memory. Below the oldest snapshot there is none: 410 Expired with
+   * waitAndListExactRV's text, so the caller falls back to etcd as upstream does. The compactor's
+   * pruning is the router's to apply (it depends on the release), so it is not checked here.
    */
   snapshotView(rv: number): StoreView {
     if (rv > this.resourceVersion) throw newInternalError(`snapshot ${rv} is newer than the cache (${this.resourceVersion})`);
-    const oldest = this.oldestResourceVersion();
-    if (!this.initialized || rv < oldest - 1 || rv < this.listResourceVersion) {
-      throw newResourceExpired(`too old resource version: ${rv} (${oldest - 1})`);
-    }
+    if (!this.snapshotAvailable(rv)) throw newResourceExpired(`too old resource version: ${rv}`);
     const overrides = new Map<string, StoreElement | null>();
     for (let i = this.history.firstAfter(rv); i < this.history.endIndex; i++) {
       const ev = this.history.at(i);

@@ -48,6 +48,21 @@ export function upperBoundCapacityFor(windowMs: number): number {
   return defaultUpperBoundCapacity * 2 ** shift;
 }
 
+/** A duration as Go's time.Duration.String() prints it ("1.5s", "1m15s", "2h0m0s"). */
+export function formatGoDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  const neg = ms < 0;
+  let rest = Math.abs(ms);
+  if (rest < 1000) return `${neg ? '-' : ''}${rest}ms`;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = `${Number((rest / 1000).toFixed(3))}s`;
+  const out = h > 0 ? `${h}h${m}m${s}` : m > 0 ? `${m}m${s}` : s;
+  return (neg ? '-' : '') + out;
+}
+
 export type ResizeKind = 'grow' | 'shrink';
 
 /** Someone reading history in place (an interval), told before events it may still need go. */
