@@ -3,6 +3,7 @@
 // per connection (demo, `serve --etcd`), and a second one for the HA replica scenario.
 import { EtcdSource } from './storage/etcd/source.js';
 import { EtcdStore } from './storage/etcd/store.js';
+import { EtcdCompactions } from './storage/etcd/compact.js';
 import type { EtcdConnectOptions } from './storage/etcd/client.js';
 import { DecisionLog, type DecisionSink } from './storage/decisions.js';
 import { BUILTIN_RESOURCES, type ResourceInfo, qualifiedResource } from './storage/resources.js';
@@ -73,6 +74,7 @@ export async function openEtcdStack(o: EtcdStackOptions): Promise<EtcdStack> {
       resources,
       ...(o.etcdPrefix ? { etcdPrefix: o.etcdPrefix } : {}),
       cacherConfig: { log: () => undefined, ...(o.replica ? { replica: o.replica } : {}) },
+      compactions: new EtcdCompactions(source.client),
       delegate: (res, collectionKey) => {
         const store = new EtcdStore(source, { group: res.group, resource: res.resource, collectionKey });
         stores.set(qualifiedResource(res), store);

@@ -28,6 +28,11 @@ export const REASONS = {
     meaning: "A continue page served from the cache's snapshot at the token's revision.",
     condition: 'ShouldDelegateContinue: token rv > 0 and the snapshot is still held (ListFromCacheSnapshot).',
   },
+  snapshotOfCompactedRevision: {
+    meaning:
+      "Served from the cache's snapshot although etcd has compacted that revision (etcd itself would answer 410). kube-apiserver learns compactions only from compact_rev_key, which its own compactor writes: a compaction made directly on etcd never reaches the cache, the cacher's compactor reads the key only every 15 s, and 1.33 has no such compactor at all.",
+    condition: 'ShouldDelegateExactRV / ShouldDelegateContinue: snapshots.GetLessOrEqual(rv) still finds one; etcd3 store CompactRevision() (compact_rev_key) has not passed rv, or compactor.go has not polled it yet (1.34+).',
+  },
   // --- reads delegated to etcd ---------------------------------------------------------------
   consistentReadFromStorage: {
     meaning: 'A consistent read (no resourceVersion) sent to etcd as a quorum read, because the cache cannot prove it is fresh enough.',
@@ -49,9 +54,14 @@ export const REASONS = {
     meaning: 'limit with RV n and no resourceVersionMatch means "exactly at n" (legacy semantics); the cache cannot serve that without snapshots.',
     condition: 'limit > 0 && RV not ""/"0" && RVM unset (1.31+ shouldDelegateList; 1.33+ ShouldDelegateExactRV with snapshots off).',
   },
+  snapshotCompacted: {
+    meaning:
+      "kube-apiserver's compactor recorded a compaction in compact_rev_key and the cacher's compactor dropped the snapshots below it, so this exact or continue read goes to etcd, which answers 410 Expired (a continue token gets the inconsistent-continue token with resourceVersion -1).",
+    condition: 'compactor.go compactIfNeeded (every 15 s, 1.34+ with ListFromCacheSnapshot) → watchCache.Compact(rev) → snapshots.RemoveLess(rev); then ShouldDelegateExactRV: !GetLessOrEqual(rv).',
+  },
   snapshotUnavailable: {
-    meaning: 'The cache no longer holds a snapshot at that revision (it left the history window), so etcd serves it.',
-    condition: 'ShouldDelegateExactRV: !CanServeExactRV(rv) (a 410 from the cache later also falls back to etcd).',
+    meaning: 'The cache no longer holds a snapshot at or below that revision: snapshots go with the history window (none is kept below the oldest buffered event once the buffer is full, not even at its RV − 1 where a watch may still resume), so etcd serves it.',
+    condition: 'ShouldDelegateExactRV: !snapshots.GetLessOrEqual(rv) after RemoveLess(oldest event RV) in processEvent (a 410 from the cache later also falls back to etcd).',
   },
   futureRVFromStorage: {
     meaning: 'An exact read at a revision the cache has not reached, and the cache cannot wait for it safely (no progress notifications), so etcd answers.',

@@ -7,6 +7,16 @@ import type { Source } from '../source.js';
 import { BUILTIN_RESOURCES, DEFAULT_ETCD_PREFIX, collectionKey, groupVersion, type ResourceInfo } from '../resources.js';
 import type { ResourceBackend, StorageBackend, StorageDelegate } from './backend.js';
 
+/** What is known of etcd compactions (etcd/compact.ts EtcdCompactions). */
+export interface CompactionsView {
+  /** The newest revision recorded in compact_rev_key (the etcd3 store's CompactRevision()). */
+  readonly keyRevision: number;
+  /** etcd's own compaction revision. */
+  readonly etcdRevision: number;
+  start(): void;
+  stop(): void;
+}
+
 export interface EtcdBackendOptions {
   /** What the Cachers list and watch. */
   source: Source;
@@ -25,6 +35,11 @@ export interface EtcdBackendOptions {
    * source's own verdict, which follows upstream's version check).
    */
   etcdSupportsRequestWatchProgress?: boolean;
+  /**
+   * Follows compact_rev_key and etcd's compaction revision (started and stopped with the
+   * backend): the Cachers' compactors prune snapshots by it, decisions explain compactions.
+   */
+  compactions?: CompactionsView;
 }
 
 export interface EtcdBackend extends StorageBackend {
@@ -38,7 +53,7 @@ export interface EtcdBackend extends StorageBackend {
 
 const nameOf = (r: ResourceInfo) => (r.group ? `${r.resource}.${r.group}` : r.resource);
 
-export function cacheStateOf(cacher: Cacher | undefined, source: Source, progressOverride?: boolean): CacheState {
+export function cacheStateOf(cacher: Cacher | undefined, source: Source, progressOverride?: boolean, compactions?: CompactionsView): CacheState {
   const etcdSupportsRequestWatchProgress = progressOverride ?? source.info().supportsRequestWatchProgress;
   if (!cacher) return { enabled: false, ready: false, resourceVersion: 0, etcdSupportsRequestWatchProgress };
   const info = cacher.info();
@@ -49,9 +64,17 @@ export function cacheStateOf(cacher: Cacher | undefined, source: Source, progres
     resourceVersion: info.resourceVersion,
     etcdSupportsRequestWatchProgress,
     oldestResourceVersion: info.oldestResourceVersion,
-    // A snapshot exists for revisions from the start of the window (oldest - 1) on.
-    snapshotAvailableFor: (rv) => info.ready === 'Ready' && rv >= info.oldestResourceVersion - 1,
+    snapshotAvailableFor: (rv) => info.ready === 'Ready' && cacher.watchCache.snapshotAvailable(rv),
   };
+  if (compactions && cacher.compactor) {
+    const compactor = cacher.compactor;
+    s.compaction = {
+      cacherRevision: compactor.revision,
+      keyRevision: compactions.keyRevision,
+      etcdRevision: compactions.etcdRevision,
+      snapshotAvailableFor: (rv) => cacher.watchCache.snapshotAvailable(rv, true),
+    };
+  }
   if (since !== undefined) s.unreadyForMs = Date.now() - since;
   if (cacher.ready.state === 'Stopped') s.stopped = true;
   if (info.lastError) s.lastError = info.lastError;
@@ -77,6 +100,7 @@ export function createEtcdBackend(opts: EtcdBackendOptions): EtcdBackend {
         collectionKey: key,
         namespaced: r.namespaced,
         ...(r.indexTrigger ? { indexTrigger: r.indexTrigger } : {}),
+        ...(opts.compactions ? { storeCompactRevision: () => opts.compactions!.keyRevision } : {}),
         source: opts.source,
       });
       cachers.set(nameOf(r), cacher);
@@ -86,7 +110,7 @@ export function createEtcdBackend(opts: EtcdBackendOptions): EtcdBackend {
       store: opts.delegate(r, key),
       source: opts.storageSource ?? opts.source,
       collectionKey: key,
-      cacheState: () => cacheStateOf(cacher, opts.source, opts.etcdSupportsRequestWatchProgress),
+      cacheState: () => cacheStateOf(cacher, opts.source, opts.etcdSupportsRequestWatchProgress, opts.compactions),
     };
     if (cacher) b.cacher = cacher;
     backends.set(`${r.group}/${r.resource}`, b);
@@ -96,12 +120,14 @@ export function createEtcdBackend(opts: EtcdBackendOptions): EtcdBackend {
     resource: (group, resource) => backends.get(`${group}/${resource}`),
     resources: () => [...resources],
     start() {
+      opts.compactions?.start();
       for (const c of cachers.values()) c.start();
     },
     async waitReady() {
       await Promise.all([...cachers.values()].map((c) => c.waitReady()));
     },
     async stop() {
+      opts.compactions?.stop();
       await Promise.all([...cachers.values()].map((c) => c.stop()));
     },
   };

@@ -10,6 +10,7 @@ import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage 
 import { startEtcd, type EtcdProcess, type EtcdProcessOptions } from '../etcd/process.js';
 import { EtcdSource } from '../etcd/source.js';
 import { EtcdStore } from '../etcd/store.js';
+import { EtcdCompactions } from '../etcd/compact.js';
 import { DecisionLog } from '../decisions.js';
 import { defaultProfile, resolveProfile, type Profile } from '../routing/profiles.js';
 import type { ResourceInfo } from '../resources.js';
@@ -83,6 +84,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
       watchCache: opts.watchCache,
       cacherConfig: { revisionPollMs: 200, log: () => undefined, ...opts.cacherConfig },
       etcdSupportsRequestWatchProgress: opts.etcdSupportsRequestWatchProgress,
+      compactions: new EtcdCompactions(source.client, { probeMs: 200 }),
       delegate: (res, collectionKey) => {
         const store = new EtcdStore(src, { group: res.group, resource: res.resource, collectionKey });
         stores.set(res.group ? `${res.resource}.${res.group}` : res.resource, store);

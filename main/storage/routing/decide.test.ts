@@ -460,6 +460,38 @@ describe('version nuances', () => {
     expect(decide(list({ fieldSelector: 'metadata.name=a' }, false), ready, profile1_34)).toMatchObject({ servedBy: 'cache', reason: 'consistentReadFromCache' });
   });
 
+  it('compactions: 1.34+ prune snapshots at compact_rev_key\'s revision (etcd answers); a direct etcd compaction is served, and says so', () => {
+    const exact = list({ resourceVersion: '50', resourceVersionMatch: 'Exact' });
+    const cont = list({ continue: encodeContinue(50, 'default/a\u0000') });
+    // compact_rev_key recorded 60 and the cacher's compactor applied it; etcd compacted at 60.
+    const pruned: CacheState = { ...ready, compaction: { cacherRevision: 60, keyRevision: 60, etcdRevision: 60, snapshotAvailableFor: (rv) => rv >= 60 } };
+    for (const n of ['1.34', '1.37'] as const) {
+      expect(decide(exact, pruned, P[n]!), n).toMatchObject({ servedBy: 'etcd', reason: 'snapshotCompacted' });
+      expect(decide(cont, pruned, P[n]!), n).toMatchObject({ servedBy: 'etcd', reason: 'snapshotCompacted', continueToken: { rv: 50 } });
+      expect(decide(list({ resourceVersion: '60', resourceVersionMatch: 'Exact' }), pruned, P[n]!), n).toMatchObject({ servedBy: 'cache', reason: 'exactRVFromSnapshot', snapshotResourceVersion: 60 });
+    }
+    expect(decide(exact, pruned, profile1_34).detail).toContain('etcd compacted it too (at 60) and answers 410');
+    // 1.33 (snapshots on) has no compactor: its snapshot outlives the compaction.
+    const p133 = withGates(profile1_33, { ListFromCacheSnapshot: true });
+    const d133 = decide(exact, pruned, p133);
+    expect(d133).toMatchObject({ servedBy: 'cache', reason: 'snapshotOfCompactedRevision', snapshotResourceVersion: 50 });
+    expect(d133.detail).toContain('has no cacher compactor');
+    // Without snapshots nothing changes: etcd serves (and answers 410 itself).
+    expect(decide(exact, pruned, profile1_31)).toMatchObject({ servedBy: 'etcd', reason: 'unsupportedMatch' });
+    expect(decide(exact, pruned, withGates(profile1_34, { ListFromCacheSnapshot: false }))).toMatchObject({ servedBy: 'etcd', reason: 'unsupportedMatch' });
+    // Compacted directly on etcd: compact_rev_key never written, so the cache keeps serving it.
+    const direct: CacheState = { ...ready, compaction: { cacherRevision: 0, keyRevision: 0, etcdRevision: 60, snapshotAvailableFor: () => true } };
+    const dd = decide(exact, direct, profile1_34);
+    expect(dd).toMatchObject({ servedBy: 'cache', reason: 'snapshotOfCompactedRevision', snapshotResourceVersion: 50 });
+    expect(dd.detail).toContain('compact_rev_key was never written');
+    expect(decide(cont, direct, profile1_34)).toMatchObject({ servedBy: 'cache', reason: 'snapshotOfCompactedRevision' });
+    // Recorded in the key but not polled yet (the compactor reads every 15 s).
+    const pending: CacheState = { ...ready, compaction: { cacherRevision: 0, keyRevision: 60, etcdRevision: 60, snapshotAvailableFor: () => true } };
+    expect(decide(exact, pending, profile1_34).detail).toContain('reads it every 15 s and has not yet');
+    // Above etcd's compaction: the plain reasons.
+    expect(decide(list({ resourceVersion: '70', resourceVersionMatch: 'Exact' }), direct, profile1_34)).toMatchObject({ servedBy: 'cache', reason: 'exactRVFromSnapshot' });
+  });
+
   it('WatchFromStorageWithoutResourceVersion on (1.31) sends RV "" watches to etcd; locked off from 1.33', () => {
     const p = withGates(profile1_31, { WatchFromStorageWithoutResourceVersion: true });
     expect(decide(watch({}), ready, p)).toMatchObject({ servedBy: 'etcd', reason: 'watchFromStorage' });

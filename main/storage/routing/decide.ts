@@ -20,7 +20,7 @@ import { decideWatch } from './watch.js';
 
 export type { ReasonCode } from './reasons.js';
 export { reasonText, reasonCodes } from './reasons.js';
-export type { RoutingVerb, RoutingRequest, CacheState, OnTimeout, RoutingDecision } from './decision.js';
+export type { RoutingVerb, RoutingRequest, CacheState, CompactionState, OnTimeout, RoutingDecision } from './decision.js';
 export { retryAfterForUnreadyCache } from './decision.js';
 export { listRow } from './list.js';
 

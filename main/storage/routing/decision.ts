@@ -42,10 +42,23 @@ export interface CacheState {
    * Default: snapshots follow the ListFromCacheSnapshot gate.
    */
   snapshottingEnabled?: boolean;
+  /** Compactions as the Cacher knows them (etcd mode only). */
+  compaction?: CompactionState;
   /** Last ListAndWatch error, appended to the 429 message from 1.33. */
   lastError?: string;
   /** The Cacher was stopped (ready state Stopped): 1.33+ say so in the 429. */
   stopped?: boolean;
+}
+
+export interface CompactionState {
+  /** What the cacher's compactor applied from compact_rev_key (read every 15 s); 0 = none. */
+  cacherRevision: number;
+  /** The newest revision recorded in compact_rev_key. */
+  keyRevision: number;
+  /** etcd's own compaction revision (reads below it fail), which upstream never reads. */
+  etcdRevision: number;
+  /** Whether a snapshot ≤ rv survives the compactor's pruning at cacherRevision. */
+  snapshotAvailableFor(rv: number): boolean;
 }
 
 export type OnTimeout = '504' | 'fallback' | '429';

@@ -103,6 +103,12 @@ export interface ProfileRules {
   notReadyMessageHasError: boolean;
   /** The watch-cache freshness wait (blockTimeout). */
   blockTimeoutMs: number;
+  /**
+   * With ListFromCacheSnapshot, the cacher's compactor drops snapshots below the compaction
+   * revision kube-apiserver recorded in compact_rev_key, read every 15 s (1.34+, compactor.go).
+   * 1.33's snapshots only leave with the history window.
+   */
+  snapshotCompactor: boolean;
 }
 
 export interface Profile {
@@ -157,6 +163,7 @@ const baseRules: ProfileRules = {
   etcdWatchListCompatibleExemption: true,
   notReadyMessageHasError: true,
   blockTimeoutMs: 3000,
+  snapshotCompactor: true,
 };
 
 /** 1.27 as the talk presents it: RV="" LIST and WATCH go to etcd, any limit goes to etcd. */
@@ -191,6 +198,7 @@ export const profile1_27 = make({
     etcdWatchList: false,
     etcdWatchListCompatibleExemption: false,
     notReadyMessageHasError: false,
+    snapshotCompactor: false,
   },
   notes: [
     'RV="" watches go to etcd as in 1.27.0–1.27.12; 1.27.13+ added WatchFromStorageWithoutResourceVersion (beta, off) and serve them from the cache (resolveProfile("v1.27.13") models that).',
@@ -246,6 +254,7 @@ export const profile1_31 = make({
     listInvalidRV: 'cacher500',
     initialEventsEndBookmark: 'ticker',
     notReadyMessageHasError: false,
+    snapshotCompactor: false,
   },
   notes: ['1.32 turns WatchList on by default (beta); resolveProfile("1.32") returns this profile with WatchList on.'],
 });
@@ -262,7 +271,7 @@ export const profile1_33 = make({
     WatchFromStorageWithoutResourceVersion: deprecatedLockedOff,
     ConsistentListFromCacheSkipTimeoutFallback: absentOff,
   },
-  rules: { ...baseRules },
+  rules: { ...baseRules, snapshotCompactor: false },
   notes: [],
 });
 

@@ -6,7 +6,7 @@ import type { DecodedContinue } from '../continue.js';
 import type { Profile } from './profiles.js';
 import type { ReasonCode } from './reasons.js';
 import type { ListOptions } from './options.js';
-import { canServeExactRV, consistentReadSupported, snapshotting, type CacheState } from './decision.js';
+import { canServeExactRV, consistentReadSupported, snapshotting, type CacheState, type CompactionState } from './decision.js';
 
 export interface ListRoute {
   delegate: boolean;
@@ -125,9 +125,24 @@ function exactRV(rv: number, kind: 'exact' | 'legacy' | 'continue', profile: Pro
     return { delegate: false, reason: reasonOk, detail: `Revision ${rv} is ahead of the cache (${cache.resourceVersion}): the cache waits for it, then serves ${what} from its snapshot.`, consistentRead: false, snapshotRV: rv, waitRV: rv };
   }
   if (!canServeExactRV(cache, rv)) {
-    return del('snapshotUnavailable', `The cache no longer holds a snapshot at revision ${rv} (outside its window), so etcd serves it.`);
+    return del('snapshotUnavailable', `The cache no longer holds a snapshot at or below revision ${rv} (outside its window), so etcd serves it.`);
+  }
+  const c = cache.compaction;
+  if (c && profile.rules.snapshotCompactor && !c.snapshotAvailableFor(rv)) {
+    const etcdToo = c.etcdRevision > rv ? `; etcd compacted it too (at ${c.etcdRevision}) and answers 410` : '';
+    return del('snapshotCompacted', `kube-apiserver's compactor recorded compaction at revision ${c.cacherRevision} (compact_rev_key) and the cacher's compactor dropped the snapshots below it, so etcd serves ${what}${etcdToo}.`);
+  }
+  if (c && c.etcdRevision > rv) {
+    return { delegate: false, reason: 'snapshotOfCompactedRevision', detail: `Served from the cache's snapshot at ${what}, although etcd compacted it (at ${c.etcdRevision}): ${compactionUnseen(c, profile)}`, consistentRead: false, snapshotRV: rv };
   }
   return { delegate: false, reason: reasonOk, detail: `Served from the cache's snapshot at ${what}.`, consistentRead: false, snapshotRV: rv };
+}
+
+/** Why the cache still serves a revision etcd has compacted. */
+function compactionUnseen(c: CompactionState, profile: Profile): string {
+  if (!profile.rules.snapshotCompactor) return `${profile.label} has no cacher compactor, so snapshots leave only with the history window.`;
+  if (c.keyRevision > c.cacherRevision) return `compact_rev_key says ${c.keyRevision}; the cacher's compactor reads it every 15 s and has not yet.`;
+  return `the compaction was not made by kube-apiserver's compactor (compact_rev_key ${c.keyRevision ? `says ${c.keyRevision}` : 'was never written'}), so kube-apiserver does not know of it.`;
 }
 
 function servedDetail(opts: ListOptions): string {
