@@ -363,6 +363,43 @@ describe('WATCH', () => {
     expect(cacher.closedWatchers().at(-1)!.closeReason).toBe('clientGone');
     expect(cacher.liveWatchers()).toHaveLength(0);
   });
+
+  // timeoutSeconds × 1e9 is an int64 of nanoseconds on kube-apiserver: v1.36 keeps a watch with
+  // 2147484 s open, ends one with -5 s or 9223372037 s (negative after the wrap) at once, and one
+  // with 18446744074 s (wrapped to 0.26 s) within a second.
+  it.each([
+    ['2147484', 'stays open'],
+    ['99999999999', 'stays open'],
+    ['-5', 'ends at once'],
+    ['9223372037', 'ends at once'],
+    ['18446744074', 'ends at once'],
+  ] as const)('timeoutSeconds=%s: the watch %s, as on kube-apiserver', async (t, want) => {
+    const t0 = Date.now();
+    const w = await watchLines(`/api/v1/configmaps?watch=1&resourceVersion=0&timeoutSeconds=${t}`, 1000, 2500);
+    expect(w.status).toBe(200);
+    const cacher = h.backend.cachers.get('configmaps')!;
+    if (want === 'stays open') {
+      // Read until our own 2.5 s limit: the server did not end it.
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(2400);
+      expect(w.lines.length).toBeGreaterThan(0);
+    } else {
+      expect(Date.now() - t0).toBeLessThan(2000);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(cacher.closedWatchers().at(-1)!.closeReason).toBe('timeout');
+    }
+  });
+
+  it('answers an HTTP/1.0 watch without chunked framing: JSON lines until the server closes', async () => {
+    const target = { port: Number(new URL(h.server.url).port), ca: h.server.caPem! };
+    const a = await rawRequest(target, `GET /api/v1/namespaces/default/configmaps?watch=1&resourceVersion=0&timeoutSeconds=1 HTTP/1.0\r\nHost: localhost\r\nAuthorization: Bearer ${h.server.token}\r\n\r\n`, 8000);
+    expect(a.status).toBe(200);
+    const head = a.text.slice(0, a.text.indexOf('\r\n\r\n')).toLowerCase();
+    expect(head).not.toContain('transfer-encoding');
+    expect(head).not.toContain('content-length');
+    const lines = rawBody(a).split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(JSON.parse(l)).toMatchObject({ type: 'ADDED', object: { kind: 'ConfigMap' } });
+  });
 });
 
 describe('debug endpoints', () => {

@@ -11,6 +11,7 @@ import { groupVersion } from '../../resources.js';
 import type { RequestContext } from '../context.js';
 import { StatusError, newServiceUnavailable } from '../../errors.js';
 import { writeStatus, toStatusError } from '../respond.js';
+import { setLongTimeout, type LongTimeout } from '../../../util/long-timeout.js';
 
 export interface Selectors {
   label: Selector;
@@ -83,16 +84,16 @@ export function sendError(ctx: RequestContext, e: unknown, fallback: { servedBy:
  */
 export async function waitReadyOr503(ctx: RequestContext, d: RoutingDecision, timeoutMs = 60_000): Promise<void> {
   if (d.notReadyBehaviour !== 'block' || !ctx.backend?.cacher) return;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimeout | undefined;
   const gone = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(newServiceUnavailable('the watch cache did not become ready in time')), timeoutMs);
+    timer = setLongTimeout(() => reject(newServiceUnavailable('the watch cache did not become ready in time')), timeoutMs);
     ctx.res.once('close', () => reject(newServiceUnavailable('request ended while waiting for the cache')));
   });
   gone.catch(() => undefined);
   try {
     await Promise.race([ctx.backend.cacher.waitReady(), gone]);
   } finally {
-    clearTimeout(timer);
+    timer?.clear();
   }
 }
 

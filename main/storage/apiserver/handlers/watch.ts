@@ -16,6 +16,7 @@ import { StorageWatch } from '../storage-watch.js';
 import { isTrueParam, routingRequest, selectorsOrReject, sendError, sendRejected, waitReadyOr503 } from './common.js';
 import type { KubeObject } from '../../object.js';
 import { refusedPathKey } from './names.js';
+import { setLongTimeout } from '../../../util/long-timeout.js';
 
 /** --min-request-timeout default: a watch without timeoutSeconds lasts 1800s × [1,2). */
 export const minRequestTimeoutSeconds = 1800;
@@ -47,8 +48,22 @@ function serializedLine(ev: WatchEvent): Buffer {
   return l;
 }
 
+/**
+ * handleWatch's timeout: time.Duration(timeoutSeconds) * time.Second, an int64 count of
+ * nanoseconds that wraps as Go's multiplication does (so 9223372037 s is negative and the watch
+ * ends at once, as on a real kube-apiserver); zero or absent takes the min-request-timeout
+ * default. The query was already checked to be an int64 by the router.
+ */
+export function watchTimeoutMs(timeoutSeconds: string | undefined): number {
+  const ns = timeoutSeconds && /^[+-]?\d+$/.test(timeoutSeconds) ? BigInt.asIntN(64, BigInt(timeoutSeconds) * 1_000_000_000n) : 0n;
+  if (ns === 0n) return minRequestTimeoutSeconds * 1000 * (1 + Math.random());
+  return Number(ns) / 1e6;
+}
+
 function startStream(ctx: RequestContext): void {
-  ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  // No Transfer-Encoding of our own: Node frames HTTP/1.1 with chunks and an HTTP/1.0 response
+  // by closing the connection, as Go's server does; a 1.0 client cannot read chunks.
+  ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   ctx.res.flushHeaders();
 }
 
@@ -73,9 +88,7 @@ export async function handleWatch(ctx: RequestContext): Promise<void> {
   }
 
   const q = d.effectiveQuery;
-  const timeoutSeconds = Number(ctx.info.query.timeoutSeconds);
-  const timeoutMs =
-    Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1000 : minRequestTimeoutSeconds * 1000 * (1 + Math.random());
+  const timeoutMs = watchTimeoutMs(ctx.info.query.timeoutSeconds);
   const deadline = Date.now() + timeoutMs;
   const name = sel.pinnedName ?? ctx.info.name;
   const rvText = q.resourceVersion ?? '';
@@ -160,10 +173,10 @@ async function pump(ctx: RequestContext, stream: Pullable, deadline: number): Pr
     stream.stop('clientGone');
   };
   res.on('close', onClose);
-  const timer = setTimeout(() => {
+  const timer = setLongTimeout(() => {
     closedBy = 'timeout';
     stream.stop('timeout', 'watch request timeout reached');
-  }, Math.max(0, deadline - Date.now()));
+  }, deadline - Date.now());
   const table = wantsTable(ctx.req.headers.accept);
   const include = parseIncludeObject(ctx.info.query.includeObject);
   let firstTable = true;
@@ -205,7 +218,7 @@ async function pump(ctx: RequestContext, stream: Pullable, deadline: number): Pr
   } catch (e) {
     if (!res.headersSent) writeStatus(res, toStatusError(e));
   } finally {
-    clearTimeout(timer);
+    timer.clear();
     res.off('close', onClose);
     stream.stop(closedBy ?? 'stopped');
     if (!res.writableEnded) res.end();
