@@ -90,6 +90,7 @@ describe('snapshots and compactions (1.34: compactor.go + compact_rev_key)', () 
     await until(() => cacher().resourceVersion >= rv3, 5000, 'cache at rv3');
     await compactLikeKubeApiserver(h.source.client, boot.currentVersion, rv3);
     await until(() => cacher().compactor!.revision === rv3, 5000, "the cacher's compactor");
+    await until(() => h.backend.resource('', 'configmaps')!.cacheState().compaction!.etcdRevision === rv3, 5000, "etcd's compaction revision");
 
     before = h.decisions.lastId;
     const gone = await exactList(rvMid);
