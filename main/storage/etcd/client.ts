@@ -1,15 +1,17 @@
 // A thin client for etcd's v3 gRPC API over @grpc/grpc-js, loaded from etcd's own rpc.proto
-// (shipped by the `etcd3` package).
+// (kept in ./proto, see its README).
 //
 // Why raw gRPC rather than the `etcd3` package: its watch resumes from the last response header's
 // revision (silently skipping the rest of a history replay after a reconnect), cannot issue
 // progress requests, and loses the compaction revision of a cancelled watch; and its circuit
 // breaker fails calls fast for seconds after an outage, which would hide etcd coming back. Using
 // one client for KV, maintenance and watch keeps error mapping and TLS handling in one place.
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 import { clientPairProblem } from '../client-pem.js';
 
 export interface EtcdConnectOptions {
@@ -52,10 +54,9 @@ export interface RangeResponse {
   more: boolean;
   count: number;
 }
-// Enum names as spelled in the etcd3 package's copy of rpc.proto.
 export interface Compare {
-  result: 'Equal' | 'Greater' | 'Less' | 'NotEqual';
-  target: 'Version' | 'Create' | 'Mod' | 'Value' | 'Lease';
+  result: 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL';
+  target: 'VERSION' | 'CREATE' | 'MOD' | 'VALUE' | 'LEASE';
   key: Buffer;
   mod_revision?: number;
   create_revision?: number;
@@ -102,8 +103,7 @@ export interface WatchRequest {
   progress_request?: Record<string, never>;
 }
 export interface WatchEventPB {
-  // etcd3's copy of kv.proto spells the enum Put/Delete; compare case-insensitively.
-  type: string | number;
+  type: 'PUT' | 'DELETE';
   kv: KeyValue;
   prev_kv?: KeyValue | null;
 }
@@ -135,10 +135,14 @@ type ClientCtor<T> = new (address: string, creds: grpc.ChannelCredentials, optio
 let protoCache: { KV: ClientCtor<KVClient>; Maintenance: ClientCtor<MaintenanceClient>; Watch: ClientCtor<WatchClient> } | undefined;
 function protos() {
   if (protoCache) return protoCache;
-  // Resolved through the package, so it works from a checkout, a bundle with etcd3 external, or
-  // an installed app.
-  const rpcProto = createRequire(import.meta.url).resolve('etcd3/proto/rpc.proto');
-  const def = protoLoader.loadSync(rpcProto, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
+  // Beside this file in a checkout; the build copies the folder beside the chunk that holds it.
+  const dir = fileURLToPath(new URL('./proto/', import.meta.url));
+  const root = new protobuf.Root();
+  // gogoproto and google/api only annotate (Go code generation, HTTP gateway routes): skipped.
+  root.resolvePath = (_origin, target) =>
+    /^(gogoproto|google\/api)\//.test(target) ? null : isAbsolute(target) ? target : join(dir, target);
+  root.loadSync('etcd/api/etcdserverpb/rpc.proto', { keepCase: true });
+  const def = protoLoader.fromJSON(root.toJSON(), { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true });
   const pkg = grpc.loadPackageDefinition(def) as unknown as {
     etcdserverpb: { KV: ClientCtor<KVClient>; Maintenance: ClientCtor<MaintenanceClient>; Watch: ClientCtor<WatchClient> };
   };

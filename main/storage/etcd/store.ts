@@ -195,7 +195,7 @@ export class EtcdStore {
     const key = Buffer.from(this.keyOf(namespace, name));
     const value = encodeJSON(object);
     const resp = await this.txn({
-      compare: [{ target: 'Mod', result: 'Equal', key, mod_revision: 0 }],
+      compare: [{ target: 'MOD', result: 'EQUAL', key, mod_revision: 0 }],
       success: [{ request_put: { key, value } }],
       failure: [],
     });
@@ -215,8 +215,8 @@ export class EtcdStore {
     const resp = await this.txn({
       compare: [
         expected !== undefined
-          ? { target: 'Mod', result: 'Equal', key, mod_revision: expected }
-          : { target: 'Mod', result: 'Greater', key, mod_revision: 0 },
+          ? { target: 'MOD', result: 'EQUAL', key, mod_revision: expected }
+          : { target: 'MOD', result: 'GREATER', key, mod_revision: 0 },
       ],
       success: [{ request_put: { key, value } }],
       failure: [{ request_range: { key } }],
@@ -256,7 +256,7 @@ export class EtcdStore {
         expected = current.resourceVersion;
       }
       const resp = await this.txn({
-        compare: [{ target: 'Mod', result: 'Equal', key, mod_revision: expected }],
+        compare: [{ target: 'MOD', result: 'EQUAL', key, mod_revision: expected }],
         success: [{ request_delete_range: { key, prev_kv: true } }],
         failure: [{ request_range: { key } }],
       });

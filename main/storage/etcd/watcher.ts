@@ -36,7 +36,7 @@ export function toSourceEvent(e: WatchEventPB, collectionKey: string): SourceEve
   const prev: StoredObject | undefined = e.prev_kv
     ? decodeValue(key, e.prev_kv.value, Number(e.prev_kv.mod_revision), collectionKey)
     : undefined;
-  if (e.type === 1 || String(e.type).toUpperCase() === 'DELETE') {
+  if (e.type === 'DELETE') {
     // The deleted object as it was, stamped with the delete's revision, as etcd3/watcher.go
     // hands DELETED events to the cacher.
     const object = e.prev_kv
