@@ -47,7 +47,38 @@ export interface ApiServerOptions {
   etcdPrefix?: string;
   /** A POST receiver on the same listener and token (the audit webhook backend), by exact path. */
   posts?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
+  /** Time and connection limits; defaults are kube-apiserver's (see CONNECTION_LIMITS). */
+  limits?: Partial<ConnectionLimits>;
 }
+
+export interface ConnectionLimits {
+  /** TLS handshake and request headers must arrive within this (kube-apiserver's ReadHeaderTimeout: 32 s). */
+  headersTimeoutMs: number;
+  /**
+   * The whole request, body included, must arrive within this (kube-apiserver's request
+   * timeout: 60 s). It bounds receiving only: a watch's request is complete once its headers
+   * are in, and its response streams for as long as the watch lasts.
+   */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (kube-apiserver's IdleTimeout: 90 s). */
+  keepAliveTimeoutMs: number;
+  /** How often Node checks the two timeouts above. */
+  checkIntervalMs: number;
+  /**
+   * Open connections per remote address; more are closed at once. Every loopback client shares
+   * 127.0.0.1, so this bounds the listener as a whole: high enough for a thousand watches
+   * (HTTP/1.1 needs a connection each), low enough that one client cannot take every descriptor.
+   */
+  maxConnectionsPerClient: number;
+}
+
+export const CONNECTION_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 32_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 90_000,
+  checkIntervalMs: 2_000,
+  maxConnectionsPerClient: 2048,
+};
 
 export interface ApiServer {
   url: string;
@@ -227,17 +258,34 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     writeStatus(res, notFoundPath());
   }
 
+  const limits = { ...CONNECTION_LIMITS, ...opts.limits };
+  const httpOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.checkIntervalMs,
+  };
   const server: Server = certs
-    ? createHttpsServer({ key: certs.keyPem, cert: certs.certPem }, handler)
-    : createHttpServer(handler);
-  server.on('connection', (s) => {
+    ? createHttpsServer({ key: certs.keyPem, cert: certs.certPem, handshakeTimeout: limits.headersTimeoutMs, ...httpOptions }, handler)
+    : createHttpServer(httpOptions, handler);
+  // Counted on the TCP connection, before any TLS handshake is spent on it.
+  const perClient = new Map<string, number>();
+  server.on('connection', (s: import('node:net').Socket) => {
+    const addr = s.remoteAddress ?? '';
+    const n = (perClient.get(addr) ?? 0) + 1;
+    if (n > limits.maxConnectionsPerClient) {
+      s.destroy();
+      return;
+    }
+    perClient.set(addr, n);
     sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+    s.on('close', () => {
+      sockets.delete(s);
+      const left = (perClient.get(addr) ?? 1) - 1;
+      if (left > 0) perClient.set(addr, left);
+      else perClient.delete(addr);
+    });
   });
-  // Watches are long-lived; never let Node's default timeouts cut them.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 30_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -18,7 +18,7 @@ import type { Decision } from '../../../shared/model.js';
 import { HoldableSource } from './holdable-source.js';
 import { createEtcdBackend, type EtcdBackend, type EtcdBackendOptions } from './etcd-backend.js';
 import { etcdStoreDelegate } from './etcd-delegate.js';
-import { startApiServer, type ApiServer } from './server.js';
+import { startApiServer, type ApiServer, type ApiServerOptions } from './server.js';
 
 export interface TestApiServerOptions {
   /** Profile object or name/version ('1.34', 'v1.27.4'); default: the default profile. */
@@ -32,6 +32,8 @@ export interface TestApiServerOptions {
   /** Tell the router etcd supports RequestWatchProgress (consistent reads from the cache). */
   etcdSupportsRequestWatchProgress?: boolean;
   resources?: readonly ResourceInfo[];
+  /** The endpoint's time and connection limits (kube-apiserver's by default). */
+  limits?: ApiServerOptions['limits'];
 }
 
 export interface HttpAnswer {
@@ -101,6 +103,7 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
       decisions,
       tls: opts.tls ?? true,
       userAgentDefault: 'unknown',
+      ...(opts.limits ? { limits: opts.limits } : {}),
     });
     const kubeconfigPath = join(dir, 'kubeconfig');
     await server.writeKubeconfig(kubeconfigPath);
