@@ -30,7 +30,7 @@ export interface CompactResult {
 export async function compactLikeKubeApiserver(client: EtcdClient, expectVersion: number, rev: number): Promise<CompactResult> {
   const key = Buffer.from(compactRevKey);
   const resp = await client.txn({
-    compare: [{ result: 'Equal', target: 'Version', key, version: expectVersion }],
+    compare: [{ result: 'EQUAL', target: 'VERSION', key, version: expectVersion }],
     success: [{ request_put: { key, value: Buffer.from(String(rev)) } }],
     failure: [{ request_range: { key } }],
   });
