@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdProcess } from '../etcd/process.js';
 import { etcdBinaries, findKubeApiserver136, KUBE_136_MISSING_MESSAGE, startKube136, type RealApiserver } from '../kube/testing/kube-1.36.js';
 import { rawRequest, startTestApiServer, type HttpAnswer, type TestApiServer } from './testing.js';
+import { compactLikeKubeApiserver } from '../etcd/compact.js';
 
 /**
  * What watchscope does differently on purpose. Each entry names the request shape it applies to
@@ -465,6 +466,48 @@ for (const run of runs) {
       expect(listRV(norm(b))).toBe(listRV(norm(a)));
       expect(a.events[0]).toMatch(/^ERROR 410 Expired: too old resource version/);
     });
+
+    it("compactions: a direct etcd compaction leaves the snapshots served; one recorded in compact_rev_key (as kube-apiserver's compactor does) prunes them within 15 s", async () => {
+      const token = (at: number) => Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: at, start: 'cm-01\u0000' })).toString('base64url');
+      const q = (s: string) => `${cmPath}?${s}`;
+      const reads = (at: number) => [q(`resourceVersion=${at}&resourceVersionMatch=Exact`), q(`resourceVersion=${at}&resourceVersionMatch=Exact&limit=2`), q(`continue=${token(at)}&limit=2`)];
+      const r1 = await create(cmPath, { metadata: { name: 'cmp-1' } });
+      const r2 = await create(cmPath, { metadata: { name: 'cmp-2' } });
+      await settle(r2);
+      // Compacted directly on etcd: compact_rev_key is not written, neither server learns of it.
+      await ws.source.client.compact(r2, false);
+      const compaction = () => ws.backend.resource('', 'configmaps')!.cacheState().compaction!;
+      for (const end = Date.now() + 5000; compaction().etcdRevision !== r2 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+      const since = ws.decisions.lastId;
+      await compareAll(reads(r1), { routing: true });
+      expect(ws.decisionsSince(since).map((d) => d.reason)).toEqual(['snapshotOfCompactedRevision', 'snapshotOfCompactedRevision', 'snapshotOfCompactedRevision']);
+
+      // kube-apiserver's compactor: the bootstrap step, then a compaction at r3 recorded first.
+      const key = await ws.source.client.range({ key: Buffer.from('compact_rev_key') });
+      const boot = await compactLikeKubeApiserver(ws.source.client, Number(key.kvs[0]?.version ?? 0), 0);
+      const rMid = await create(cmPath, { metadata: { name: 'cmp-3' } });
+      const r3 = await create(cmPath, { metadata: { name: 'cmp-4' } });
+      await settle(r3);
+      expect((await compactLikeKubeApiserver(ws.source.client, boot.currentVersion, r3)).compactRev).toBe(r3);
+      // Both cachers' compactors poll every 15 s: wait until each has pruned.
+      const cacher = ws.backend.cachers.get('configmaps')!;
+      const end = Date.now() + 40_000;
+      while (Date.now() < end) {
+        const gone = (await rawRequest(real, 'GET', reads(rMid)[0]!)).status === 410;
+        if (gone && cacher.compactor!.revision === r3) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const since2 = ws.decisions.lastId;
+      await compareAll([...reads(rMid), ...reads(r3)], { routing: true });
+      expect(ws.decisionsSince(since2).map((d) => `${d.servedBy} ${d.reason} ${d.status}`)).toEqual([
+        'etcd snapshotCompacted 410',
+        'etcd snapshotCompacted 410',
+        'etcd snapshotCompacted 410',
+        'cache exactRVFromSnapshot 200',
+        'cache exactRVFromSnapshot 200',
+        'cache continueFromSnapshot 200',
+      ]);
+    }, 90_000);
   });
 }
 
