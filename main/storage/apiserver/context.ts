@@ -39,7 +39,6 @@ export class RequestContext {
     return this.recorded;
   }
 
-  /** Records this request's Decision; later calls are ignored so there is exactly one. */
   /**
    * A delegated read's detail names what really answered it: in kube mode the router's "etcd" is
    * the cluster's kube-apiserver (which answers from its own cache or its etcd).
@@ -50,6 +49,7 @@ export class RequestContext {
     return o.detail.replace(/\betcd\b(?![0-9])/g, name);
   }
 
+  /** Records this request's Decision; later calls are ignored so there is exactly one. */
   record(o: DecisionOutcome): void {
     if (this.recorded) return;
     this.recorded = true;
@@ -71,4 +71,11 @@ export class RequestContext {
       ...(o.resourceVersion !== undefined ? { resourceVersion: o.resourceVersion } : {}),
     });
   }
+}
+
+/** A request for a resource the endpoint serves: what every verb handler is given. */
+export type ResourceRequestContext = RequestContext & { readonly resource: ResourceInfo; readonly backend: ResourceBackend };
+
+export function isResourceRequest(ctx: RequestContext): ctx is ResourceRequestContext {
+  return ctx.resource !== undefined && ctx.backend !== undefined;
 }

@@ -13,7 +13,7 @@ import type { StorageBackend } from './backend.js';
 import { generateServingCerts } from './certs.js';
 import { writeKubeconfig as writeKubeconfigFile } from './kubeconfig.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
-import { RequestContext } from './context.js';
+import { RequestContext, isResourceRequest } from './context.js';
 import { writeJSON, writeStatus, toStatusError } from './respond.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { serveDebug } from './debug.js';
@@ -184,12 +184,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       return serveNonResource(info.path, res, registry, profile);
     }
 
-    if (!resource || !backend || info.subresource) {
+    if (!isResourceRequest(ctx) || info.subresource) {
       ctx.record({ servedBy: 'rejected', reason: 'notFound', detail: `No resource ${info.resource}${info.subresource ? `/${info.subresource}` : ''} in ${info.group ? `${info.group}/` : ''}${info.version}.`, status: 404 });
       return writeStatus(res, notFoundPath());
     }
-    if (resource.namespaced === false && info.namespace) {
-      ctx.record({ servedBy: 'rejected', reason: 'notFound', detail: `${resource.resource} is cluster-scoped.`, status: 404 });
+    if (ctx.resource.namespaced === false && info.namespace) {
+      ctx.record({ servedBy: 'rejected', reason: 'notFound', detail: `${ctx.resource.resource} is cluster-scoped.`, status: 404 });
       return writeStatus(res, notFoundPath());
     }
 

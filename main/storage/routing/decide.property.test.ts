@@ -67,7 +67,7 @@ const profiles: Profile[] = [
 ];
 
 // Plain checks (vitest's expect is too slow for ~100k assertions on two cores).
-function must(cond: boolean, what: string): void {
+function must(cond: boolean, what: string): asserts cond {
   if (!cond) throw new Error(what);
 }
 
@@ -79,14 +79,17 @@ function wellFormed(d: RoutingDecision, req: RoutingRequest): void {
   must(d.detail.length > 10, 'detail missing');
   must(d.rule !== 'router', `router failed: ${d.error?.message}`);
   must(typeof d.consistentRead === 'boolean' && typeof d.requestProgress === 'boolean', 'boolean fields');
-  must(d.fallbackToEtcdOnTimeout === (d.onTimeout === 'fallback'), 'fallback flag matches onTimeout');
+  // What a timeout becomes is a property of a wait, and only a consistent read may fall back
+  // to etcd or answer 429 instead of 504.
+  if (d.onTimeout !== undefined) must(d.waitUntilFresh, 'onTimeout without wait');
+  if (d.onTimeout === 'fallback' || d.onTimeout === '429') must(d.consistentRead, `onTimeout ${d.onTimeout} on a read that is not consistent`);
   // Errors storage itself answers (the Cacher's parse error, the watch-list ERROR) count as
   // served by it; every other error is a refusal before storage.
   const storageAnswered = ['invalidResourceVersion', 'etcdLacksProgress'].includes(d.reason);
   if (d.servedBy === 'rejected' || storageAnswered) {
     must(d.error !== undefined, `${d.servedBy} ${d.reason} without error`);
-    must([400, 422, 429, 500].includes(d.error!.code), `error code ${d.error!.code}`);
-    must(d.error!.message.length > 0, 'empty error message');
+    must([400, 422, 429, 500].includes(d.error.code), `error code ${d.error.code}`);
+    must(d.error.message.length > 0, 'empty error message');
     must(storageAnswered === (d.servedBy !== 'rejected'), `${d.reason} recorded as ${d.servedBy}`);
   } else {
     must(d.error === undefined, 'error on a served decision');

@@ -25,7 +25,7 @@ const list = (query: Record<string, string>, recursive = true): RoutingRequest =
 const get = (query: Record<string, string>): RoutingRequest => ({ verb: 'get', group: '', resource: 'pods', namespace: 'default', name: 'web-1', recursive: false, query });
 const watch = (query: Record<string, string>): RoutingRequest => ({ verb: 'watch', group: '', resource: 'pods', recursive: true, query });
 
-type Expect = Partial<Pick<RoutingDecision, 'servedBy' | 'reason' | 'consistentRead' | 'minResourceVersion' | 'snapshotResourceVersion' | 'waitUntilFresh' | 'onTimeout' | 'fallbackToEtcdOnTimeout' | 'limit' | 'notReadyBehaviour' | 'initialEvents' | 'initialEventsEndBookmark' | 'errorDelivery' | 'requestProgress'>> & {
+type Expect = Partial<Pick<RoutingDecision, 'servedBy' | 'reason' | 'consistentRead' | 'minResourceVersion' | 'snapshotResourceVersion' | 'waitUntilFresh' | 'onTimeout' | 'limit' | 'notReadyBehaviour' | 'initialEvents' | 'initialEventsEndBookmark' | 'errorDelivery' | 'requestProgress'>> & {
   code?: number;
   statusReason?: string;
   message?: string;
@@ -63,7 +63,7 @@ function each(rows: Row[]) {
 }
 
 const tok50 = encodeContinue(50, 'default/web-1\u0000');
-const consistentFallback: Expect = { consistentRead: true, waitUntilFresh: true, onTimeout: 'fallback', fallbackToEtcdOnTimeout: true, requestProgress: true };
+const consistentFallback: Expect = { consistentRead: true, waitUntilFresh: true, onTimeout: 'fallback', requestProgress: true };
 
 const listRows: Row[] = [
   {
@@ -427,7 +427,7 @@ describe.each([
 describe('version nuances', () => {
   it('1.28 quirk: with ConsistentListFromCache on, RV "0" lists also fetch etcd\'s revision; 1.30 does not', async () => {
     const p128 = withGates(profile1_28, { ConsistentListFromCache: true });
-    expect(decide(list({ resourceVersion: '0' }), ready, p128)).toMatchObject({ servedBy: 'cache', reason: 'consistentReadFromCache', consistentRead: true, onTimeout: '504', fallbackToEtcdOnTimeout: false });
+    expect(decide(list({ resourceVersion: '0' }), ready, p128)).toMatchObject({ servedBy: 'cache', reason: 'consistentReadFromCache', consistentRead: true, onTimeout: '504' });
     const p130 = withGates(resolveProfile('1.30'), { ConsistentListFromCache: true });
     expect(decide(list({ resourceVersion: '0' }), ready, p130)).toMatchObject({ servedBy: 'cache', reason: 'servedFromCache', consistentRead: false });
     // The alpha gate ignores etcd's version before 1.31.
@@ -438,7 +438,7 @@ describe('version nuances', () => {
 
   it('1.37 ConsistentListFromCacheSkipTimeoutFallback turns the consistent-read timeout into 429', () => {
     const p = withGates(profile1_37, { ConsistentListFromCacheSkipTimeoutFallback: true });
-    expect(decide(list({}), ready, p)).toMatchObject({ onTimeout: '429', fallbackToEtcdOnTimeout: false });
+    expect(decide(list({}), ready, p)).toMatchObject({ onTimeout: '429' });
   });
 
   it('1.33 with ListFromCacheSnapshot on serves exact reads from snapshots', () => {

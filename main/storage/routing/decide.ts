@@ -20,7 +20,20 @@ import { decideWatch } from './watch.js';
 
 export type { ReasonCode } from './reasons.js';
 export { reasonText, reasonCodes } from './reasons.js';
-export type { RoutingVerb, RoutingRequest, CacheState, CompactionState, OnTimeout, RoutingDecision } from './decision.js';
+export type {
+  RoutingVerb,
+  RoutingRequest,
+  CacheState,
+  CompactionState,
+  OnTimeout,
+  RoutingDecision,
+  RejectedDecision,
+  StorageErrorDecision,
+  EtcdDecision,
+  CacheDecision,
+  CacheNowDecision,
+  CacheWaitDecision,
+} from './decision.js';
 export { retryAfterForUnreadyCache } from './decision.js';
 export { listRow } from './list.js';
 

@@ -63,8 +63,8 @@ export interface CompactionState {
 
 export type OnTimeout = '504' | 'fallback' | '429';
 
-export interface RoutingDecision {
-  servedBy: 'cache' | 'etcd' | 'rejected';
+/** What every decision says: the rule that decided, why, and the query it decided on. */
+interface DecisionCommon {
   reason: ReasonCode;
   /** One sentence a person understands. */
   detail: string;
@@ -72,30 +72,75 @@ export interface RoutingDecision {
   rule: string;
   /** The query after handler defaulting. */
   effectiveQuery: Record<string, string>;
-  /** For rejected requests (and the watch-list ERROR): the Status to send. */
-  error?: StatusError;
-  /** 'http': answer with this status; 'watchEvent': 200, then one ERROR event carrying it. */
-  errorDelivery?: 'http' | 'watchEvent';
-  /** Fetch etcd's current revision first (consistent read / RV "" watch-list). */
+  /** Fetch etcd's current revision first (quorum read, consistent read, RV "" watch-list). */
   consistentRead: boolean;
   /** The cache blocks (≤ blockTimeout) until its RV reaches the target before answering. */
   waitUntilFresh: boolean;
-  /** Wait target for RV n / NotOlderThan / exact future revisions (consistent reads: fetched at run time). */
-  minResourceVersion?: number;
-  /** Serve from the cache's snapshot at this revision (exact / continue with ListFromCacheSnapshot). */
-  snapshotResourceVersion?: number;
   /** Ask etcd for progress notifications while waiting. */
   requestProgress: boolean;
-  /** A consistent read that times out is retried against etcd (1.31+). */
-  fallbackToEtcdOnTimeout: boolean;
-  /** What a freshness wait that exceeds blockTimeout turns into. */
-  onTimeout?: OnTimeout;
-  /** What was done about an unready cache: wait for it, refuse (429), or use etcd. */
-  notReadyBehaviour?: 'block' | '429' | 'delegate';
-  /** Page size the cache applies (computeListLimit: 0 = all; RV "0" ignores limit). */
-  limit?: number;
   /** Decoded continue token (recursive lists). */
   continueToken?: { rv: number; start: string };
+}
+
+/**
+ * Fields a kind of decision cannot carry. Declared absent rather than left out, so that any
+ * decision can be read field by field without first asking which kind it is.
+ */
+type Absent<K extends string> = { [P in K]?: undefined };
+
+/** The cache-only fields: what an etcd read or an error never has. */
+type CacheFields =
+  | 'minResourceVersion'
+  | 'snapshotResourceVersion'
+  | 'onTimeout'
+  | 'limit'
+  | 'initialEvents'
+  | 'initialEventsEndBookmark'
+  | 'endBookmarkAtEtcdRevision';
+
+/** Refused before storage (the handler's validation, an unready cache's 429, a router failure). */
+export interface RejectedDecision extends DecisionCommon, Absent<CacheFields> {
+  servedBy: 'rejected';
+  /** The Status to send. */
+  error: StatusError;
+  errorDelivery: 'http';
+  consistentRead: false;
+  waitUntilFresh: false;
+  requestProgress: false;
+  notReadyBehaviour?: '429';
+}
+
+/**
+ * An error storage itself answers (the Cacher's parse error, the etcd3 store's refusal, the
+ * watch-list ERROR event): not a refusal before storage, so it is recorded as served by it.
+ */
+export interface StorageErrorDecision extends DecisionCommon, Absent<CacheFields | 'notReadyBehaviour'> {
+  servedBy: 'cache' | 'etcd';
+  error: StatusError;
+  /** 'http': answer with this status; 'watchEvent': 200, then one ERROR event carrying it. */
+  errorDelivery: 'http' | 'watchEvent';
+  consistentRead: false;
+  waitUntilFresh: false;
+  requestProgress: false;
+}
+
+/** Delegated to etcd (in kube mode, to the cluster's apiserver). */
+export interface EtcdDecision extends DecisionCommon, Absent<CacheFields | 'error' | 'errorDelivery'> {
+  servedBy: 'etcd';
+  waitUntilFresh: false;
+  requestProgress: false;
+  /** An unready cache's read that etcd serves instead (ResilientWatchCacheInitialization, RV "0"). */
+  notReadyBehaviour?: 'delegate';
+}
+
+interface CacheCommon extends DecisionCommon, Absent<'error'> {
+  servedBy: 'cache';
+  /** The cache is not ready: the request waits for it (≤1.30, or KEP-4568 off), then is served. */
+  notReadyBehaviour?: 'block';
+  /** Serve from the cache's snapshot at this revision (exact / continue with ListFromCacheSnapshot). */
+  snapshotResourceVersion?: number;
+  /** Page size the cache applies (computeListLimit: 0 = all; RV "0" ignores limit). */
+  limit?: number;
   /** Watch: the stream starts with the current state as ADDED events. */
   initialEvents?: boolean;
   /** Watch: a BOOKMARK annotated k8s.io/initial-events-end follows the initial events. */
@@ -107,6 +152,35 @@ export interface RoutingDecision {
   endBookmarkAtEtcdRevision?: boolean;
 }
 
+/** Answered from the cache as it is, without waiting. */
+export interface CacheNowDecision extends CacheCommon, Absent<'minResourceVersion' | 'onTimeout' | 'errorDelivery'> {
+  waitUntilFresh: false;
+  requestProgress: false;
+}
+
+/**
+ * The cache waits until it has reached a revision, then answers. A consistent read waits for
+ * etcd's current revision, fetched when the request runs, and only it may fall back to etcd or
+ * answer 429 on timeout (KEP-2340, ConsistentListFromCacheSkipTimeoutFallback); a wait for a
+ * revision the client named ends in 504.
+ */
+export type CacheWaitDecision = CacheCommon & {
+  waitUntilFresh: true;
+  requestProgress: boolean;
+  /** A watch's timeout is 200, then one ERROR event; otherwise the HTTP status. */
+  errorDelivery?: 'watchEvent';
+} & ({ consistentRead: true; minResourceVersion?: undefined; onTimeout: OnTimeout } | { consistentRead: false; minResourceVersion: number; onTimeout: '504' });
+
+export type CacheDecision = CacheNowDecision | CacheWaitDecision;
+
+/** The router's answer: who serves the request, or the error that answers it, and why. */
+export type RoutingDecision = RejectedDecision | StorageErrorDecision | EtcdDecision | CacheDecision;
+
+/** The freshness wait of a cache decision, for a request that names its revision (504 on timeout). */
+export function waitFor(minResourceVersion: number, requestProgress: boolean): { waitUntilFresh: true; consistentRead: false; minResourceVersion: number; requestProgress: boolean; onTimeout: '504' } {
+  return { waitUntilFresh: true, consistentRead: false, minResourceVersion, requestProgress, onTimeout: '504' };
+}
+
 export interface Ctx {
   req: RoutingRequest;
   cache: CacheState;
@@ -114,25 +188,17 @@ export interface Ctx {
   effectiveQuery: Record<string, string>;
 }
 
-export function base(ctx: Ctx): Omit<RoutingDecision, 'servedBy' | 'reason' | 'detail' | 'rule'> {
-  return {
-    effectiveQuery: ctx.effectiveQuery,
-    consistentRead: false,
-    waitUntilFresh: false,
-    requestProgress: false,
-    fallbackToEtcdOnTimeout: false,
-  };
+/** What a decision that neither waits nor reads consistently starts from. */
+export function base(ctx: Ctx): { effectiveQuery: Record<string, string>; consistentRead: false; waitUntilFresh: false; requestProgress: false } {
+  return { effectiveQuery: ctx.effectiveQuery, consistentRead: false, waitUntilFresh: false, requestProgress: false };
 }
 
-export function reject(ctx: Ctx, error: StatusError, rule: string, detail: string, reason: ReasonCode = 'invalidRequest'): RoutingDecision {
+export function reject(ctx: Ctx, error: StatusError, rule: string, detail: string, reason: ReasonCode = 'invalidRequest'): RejectedDecision {
   return { ...base(ctx), servedBy: 'rejected', reason, detail, rule, error, errorDelivery: 'http' };
 }
 
-/**
- * An error storage itself answers (the Cacher's, or the etcd3 store's when the cache is off):
- * not a refusal before storage, so it is recorded as served by that storage.
- */
-export function storageError(ctx: Ctx, error: StatusError, rule: string, detail: string, reason: ReasonCode, delivery: 'http' | 'watchEvent' = 'http', by: 'cache' | 'etcd' = ctx.cache.enabled ? 'cache' : 'etcd'): RoutingDecision {
+/** An error storage itself answers: by the Cacher, or by the etcd3 store when the cache is off. */
+export function storageError(ctx: Ctx, error: StatusError, rule: string, detail: string, reason: ReasonCode, delivery: 'http' | 'watchEvent' = 'http', by: 'cache' | 'etcd' = ctx.cache.enabled ? 'cache' : 'etcd'): StorageErrorDecision {
   return { ...base(ctx), servedBy: by, reason, detail, rule, error, errorDelivery: delivery };
 }
 

@@ -2,7 +2,7 @@
 // for the cache to reach n (Cacher.Get, or CacheDelegator.Get from 1.33).
 import type { ListOptions } from './options.js';
 import { newUnknownServerError, parseResourceVersion } from './validation.js';
-import { base, consistentReadSupported, resilientInit, storageError, type Ctx, type RoutingDecision } from './decision.js';
+import { base, consistentReadSupported, resilientInit, storageError, waitFor, type CacheWaitDecision, type Ctx, type RoutingDecision } from './decision.js';
 
 export function decideGet(ctx: Ctx, opts: ListOptions): RoutingDecision {
   const { cache, profile } = ctx;
@@ -34,16 +34,13 @@ export function decideGet(ctx: Ctx, opts: ListOptions): RoutingDecision {
       : profile.rules.getWaitProgress === 'gate'
         ? profile.gates.ConsistentListFromCache
         : consistentReadSupported(profile, cache);
-  const served: RoutingDecision = {
+  const served: CacheWaitDecision = {
     ...base(ctx),
     servedBy: 'cache',
     reason: 'servedFromCache',
     detail: `GET at RV ${n} is answered from the cache once it has reached ${n} (waits up to ${profile.rules.blockTimeoutMs / 1000}s, then 504).`,
     rule,
-    waitUntilFresh: true,
-    minResourceVersion: n,
-    requestProgress: progress,
-    onTimeout: '504',
+    ...waitFor(n, progress),
   };
   if (!cache.ready) {
     if (resilientInit(profile)) {

@@ -6,6 +6,18 @@ export * from './options.js';
 export * from './defaults.js';
 export * from './validation.js';
 export { decide, listRow, retryAfterForUnreadyCache } from './decide.js';
-export type { RoutingRequest, RoutingDecision, RoutingVerb, CacheState, OnTimeout } from './decide.js';
+export type {
+  RoutingRequest,
+  RoutingDecision,
+  RejectedDecision,
+  StorageErrorDecision,
+  EtcdDecision,
+  CacheDecision,
+  CacheNowDecision,
+  CacheWaitDecision,
+  RoutingVerb,
+  CacheState,
+  OnTimeout,
+} from './decide.js';
 export * from './whatif.js';
 export * from './recursive.js';

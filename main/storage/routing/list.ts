@@ -4,7 +4,7 @@
 import type { ListOptions } from './options.js';
 import { newUnknownServerError, parseResourceVersion, validateStorageListOptions } from './validation.js';
 import { routeDelegator, routeHasLimit, routeLegacyExact } from './should-delegate-list.js';
-import { base, consistentReadSupported, notReadyError, reject, resilientInit, storageError, type Ctx, type RoutingDecision } from './decision.js';
+import { base, consistentReadSupported, notReadyError, reject, resilientInit, storageError, waitFor, type Ctx, type OnTimeout, type RoutingDecision } from './decision.js';
 
 /** The §2.3 table row a list falls in. */
 export function listRow(opts: ListOptions): string {
@@ -28,16 +28,14 @@ export function decideList(ctx: Ctx, opts: ListOptions): RoutingDecision {
   const rule = `LIST ${row} (${profile.label}): ${fn}`;
 
   const sv = validateStorageListOptions(opts, req.recursive);
-  const continueErr = sv.error && opts.continue !== '' && req.recursive;
-  if (continueErr) return reject(ctx, sv.error!, `LIST ${row}: storage.ValidateListOptions`, `Rejected: ${sv.error!.message}`);
-  const rvInvalid = sv.error !== undefined;
+  if (sv.error && opts.continue !== '' && req.recursive) return reject(ctx, sv.error, `LIST ${row}: storage.ValidateListOptions`, `Rejected: ${sv.error.message}`);
 
   if (!cache.enabled) {
-    if (rvInvalid) return storageError(ctx, sv.error!, `LIST ${row}: etcd3 store GetList`, `The etcd3 store refuses it: ${sv.error!.message}`, 'invalidResourceVersion', 'http', 'etcd');
+    if (sv.error) return storageError(ctx, sv.error, `LIST ${row}: etcd3 store GetList`, `The etcd3 store refuses it: ${sv.error.message}`, 'invalidResourceVersion', 'http', 'etcd');
     return { ...base(ctx), servedBy: 'etcd', reason: 'cacheDisabled', detail: 'The watch cache is off for this resource, so LIST reads etcd.', rule: `LIST ${row}: etcd3 store GetList (no cache)` };
   }
-  if (rvInvalid && profile.rules.listInvalidRV === 'storage400') {
-    return reject(ctx, sv.error!, `LIST ${row}: storage.ValidateListOptions`, `Rejected: ${sv.error!.message}`);
+  if (sv.error && profile.rules.listInvalidRV === 'storage400') {
+    return reject(ctx, sv.error, `LIST ${row}: storage.ValidateListOptions`, `Rejected: ${sv.error.message}`);
   }
 
   const route =
@@ -47,9 +45,9 @@ export function decideList(ctx: Ctx, opts: ListOptions): RoutingDecision {
         ? routeHasLimit(opts, profile)
         : routeLegacyExact(opts, profile, cache);
 
-  if (rvInvalid) {
+  if (sv.error) {
     // ≤1.32: etcd3 answers 400, the Cacher's own ParseResourceVersion error becomes a 500.
-    if (route.delegate) return storageError(ctx, sv.error!, `${rule} → etcd3 store GetList`, `The etcd3 store refuses it: ${sv.error!.message}`, 'invalidResourceVersion', 'http', 'etcd');
+    if (route.delegate) return storageError(ctx, sv.error, `${rule} → etcd3 store GetList`, `The etcd3 store refuses it: ${sv.error.message}`, 'invalidResourceVersion', 'http', 'etcd');
     const parsed = parseResourceVersion(opts.resourceVersion);
     const msg = parsed.ok ? 'invalid resource version' : parsed.error;
     return storageError(ctx, newUnknownServerError(msg), rule, "The resourceVersion is not a number: the Cacher's parse error reaches the client as a 500.", 'invalidResourceVersion');
@@ -62,7 +60,7 @@ export function decideList(ctx: Ctx, opts: ListOptions): RoutingDecision {
     return { ...common, servedBy: 'etcd', reason: route.reason, detail: route.detail, consistentRead: route.consistentRead };
   }
 
-  const listRV = sv.resourceVersion ?? 0;
+  const listRV = sv.resourceVersion;
   if (!cache.ready) {
     if (resilientInit(profile)) {
       const noSelectors = opts.labelSelector === '' && opts.fieldSelector === '';
@@ -79,34 +77,23 @@ export function decideList(ctx: Ctx, opts: ListOptions): RoutingDecision {
 
   const clfc = profile.gates.ConsistentListFromCache;
   const progressAllowed = profile.rules.listWaitProgress === 'gate' ? clfc : consistentReadSupported(profile, cache);
-  const d: RoutingDecision = { ...common, servedBy: 'cache', reason: route.reason, detail: route.detail };
-  d.limit = opts.resourceVersion === '0' || opts.limit <= 0 ? 0 : opts.limit;
-  if (route.consistentRead) {
-    d.consistentRead = true;
-    d.waitUntilFresh = true;
-    d.requestProgress = progressAllowed;
-    if (profile.rules.consistentReadTimeout === '504') d.onTimeout = '504';
-    else d.onTimeout = profile.gates.ConsistentListFromCacheSkipTimeoutFallback ? '429' : 'fallback';
-    d.fallbackToEtcdOnTimeout = d.onTimeout === 'fallback';
-  } else if (route.snapshotRV !== undefined) {
-    d.snapshotResourceVersion = route.snapshotRV;
-    if (route.waitRV !== undefined) {
-      d.minResourceVersion = route.waitRV;
-      d.waitUntilFresh = true;
-      d.requestProgress = progressAllowed;
-      d.onTimeout = '504';
-    }
-  } else if (listRV > 0) {
-    d.minResourceVersion = listRV;
-    d.waitUntilFresh = true;
-    d.requestProgress = progressAllowed;
-    d.onTimeout = '504';
-  }
-  if (!cache.ready) {
+  const d = {
+    ...common,
+    servedBy: 'cache' as const,
+    limit: opts.resourceVersion === '0' || opts.limit <= 0 ? 0 : opts.limit,
     // ≤1.30 (or ResilientWatchCacheInitialization off): a specific RV waits for readiness.
-    d.reason = 'cacheNotReady';
-    d.notReadyBehaviour = 'block';
-    d.detail = `The cache is (re)initializing: the list waits until it is ready (503 if the request ends first), then: ${route.detail}`;
+    ...(cache.ready
+      ? { reason: route.reason, detail: route.detail }
+      : { reason: 'cacheNotReady' as const, notReadyBehaviour: 'block' as const, detail: `The cache is (re)initializing: the list waits until it is ready (503 if the request ends first), then: ${route.detail}` }),
+  };
+  if (route.consistentRead) {
+    const onTimeout: OnTimeout =
+      profile.rules.consistentReadTimeout === '504' ? '504' : profile.gates.ConsistentListFromCacheSkipTimeoutFallback ? '429' : 'fallback';
+    return { ...d, consistentRead: true, waitUntilFresh: true, requestProgress: progressAllowed, onTimeout };
   }
-  return d;
+  if (route.snapshotRV !== undefined) {
+    const snapshot = { ...d, snapshotResourceVersion: route.snapshotRV };
+    return route.waitRV !== undefined ? { ...snapshot, ...waitFor(route.waitRV, progressAllowed) } : snapshot;
+  }
+  return listRV > 0 ? { ...d, ...waitFor(listRV, progressAllowed) } : d;
 }

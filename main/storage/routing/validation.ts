@@ -115,13 +115,16 @@ export function newUnknownServerError(message: string): StatusError {
   return new StatusError(500, '', message);
 }
 
-export interface StorageValidation {
-  error?: StatusError;
-  /** The decoded continue token (recursive lists with `continue`). */
-  continueToken?: DecodedContinue;
-  /** Parsed resourceVersion (0 for ""/"0"), when it parsed. */
-  resourceVersion?: number;
-}
+/** storage.ValidateListOptions' answer: the error it refuses with, or what it parsed. */
+export type StorageValidation =
+  | { error: StatusError; continueToken?: undefined; resourceVersion?: undefined }
+  | {
+      error?: undefined;
+      /** The decoded continue token (recursive lists with `continue`). */
+      continueToken?: DecodedContinue;
+      /** Parsed resourceVersion (0 for ""/"0"). */
+      resourceVersion: number;
+    };
 
 /**
  * storage.ValidateListOptions: a recursive list with a continue token must carry a decodable

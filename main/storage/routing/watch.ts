@@ -4,7 +4,7 @@ import { areInitialEventsRequired } from '../initial-events.js';
 import { StatusError, newInvalid } from '../errors.js';
 import type { ListOptions } from './options.js';
 import { newUnknownServerError, parseResourceVersion } from './validation.js';
-import { base, consistentReadSupported, notReadyError, reject, resilientInit, storageError, type Ctx, type RoutingDecision } from './decision.js';
+import { base, consistentReadSupported, notReadyError, reject, resilientInit, storageError, waitFor, type CacheDecision, type Ctx, type RoutingDecision } from './decision.js';
 
 export function decideWatch(ctx: Ctx, opts: ListOptions, defaulted: boolean): RoutingDecision {
   const { cache, profile } = ctx;
@@ -70,67 +70,75 @@ export function decideWatch(ctx: Ctx, opts: ListOptions, defaulted: boolean): Ro
     );
   }
 
-  const d: RoutingDecision = { ...base(ctx), servedBy: 'cache', reason: 'servedFromCache', detail: '', rule };
   const wlp = profile.rules.watchListWaitProgress;
   const progress =
     wlp === 'never' ? false : wlp === 'gate' ? profile.gates.ConsistentListFromCache : wlp === 'etcd' ? cache.etcdSupportsRequestWatchProgress : consistentReadSupported(profile, cache);
-  d.initialEvents = areInitialEventsRequired(parsed.rv, sie);
+  const head = {
+    ...base(ctx),
+    servedBy: 'cache' as const,
+    reason: 'servedFromCache' as const,
+    rule,
+    initialEvents: areInitialEventsRequired(parsed.rv, sie),
+    initialEventsEndBookmark: sie === true && opts.allowWatchBookmarks,
+  };
+  let d: CacheDecision;
   if (sie === true) {
-    d.initialEventsEndBookmark = opts.allowWatchBookmarks;
     const end = !opts.allowWatchBookmarks
       ? ''
       : profile.rules.initialEventsEndBookmark === 'afterInitialEvents'
         ? ', then at once the k8s.io/initial-events-end bookmark at the cache\'s RV'
         : ', then the k8s.io/initial-events-end bookmark with the next bookmark tick (up to a second later, after any live events due by then)';
     if (rvText === '' && profile.rules.watchListRVEmpty === 'holdBookmark') {
-      d.reason = 'consistentReadFromCache';
-      d.consistentRead = true;
-      d.initialEvents = true;
-      d.endBookmarkAtEtcdRevision = true;
-      d.detail = `Watch-list without resourceVersion (1.27–1.29): etcd's current revision is fetched, the cache's state streams at once as ADDED events, and the k8s.io/initial-events-end bookmark is held until the cache has reached that revision — no wait and no 504${defaultNote}.`;
+      d = {
+        ...head,
+        reason: 'consistentReadFromCache',
+        consistentRead: true,
+        initialEvents: true,
+        endBookmarkAtEtcdRevision: true,
+        detail: `Watch-list without resourceVersion (1.27–1.29): etcd's current revision is fetched, the cache's state streams at once as ADDED events, and the k8s.io/initial-events-end bookmark is held until the cache has reached that revision — no wait and no 504${defaultNote}.`,
+      };
     } else if (rvText === '') {
-      d.reason = 'consistentReadFromCache';
-      d.consistentRead = true;
-      d.waitUntilFresh = true;
-      d.requestProgress = progress;
-      d.onTimeout = '504';
-      d.errorDelivery = 'watchEvent';
-      d.detail = `Watch-list: etcd's current revision is fetched, the cache waits for it (≤3s, else one ERROR 504 event), streams every object as ADDED${end}, then live events${defaultNote}.`;
+      d = {
+        ...head,
+        reason: 'consistentReadFromCache',
+        consistentRead: true,
+        waitUntilFresh: true,
+        requestProgress: progress,
+        onTimeout: '504',
+        errorDelivery: 'watchEvent',
+        detail: `Watch-list: etcd's current revision is fetched, the cache waits for it (≤3s, else one ERROR 504 event), streams every object as ADDED${end}, then live events${defaultNote}.`,
+      };
     } else if (parsed.rv === 0) {
-      d.detail = `Watch-list at RV "0": the cache's current state as ADDED events without waiting${end}, then live events${defaultNote}.`;
+      d = { ...head, detail: `Watch-list at RV "0": the cache's current state as ADDED events without waiting${end}, then live events${defaultNote}.` };
     } else {
-      d.minResourceVersion = parsed.rv;
-      d.waitUntilFresh = true;
-      d.requestProgress = progress;
-      d.onTimeout = '504';
-      d.errorDelivery = 'watchEvent';
-      d.detail = `Watch-list at RV ${parsed.rv}: the cache waits until it has reached it, streams its state as ADDED${end}, then live events.`;
+      d = {
+        ...head,
+        ...waitFor(parsed.rv, progress),
+        errorDelivery: 'watchEvent',
+        detail: `Watch-list at RV ${parsed.rv}: the cache waits until it has reached it, streams its state as ADDED${end}, then live events.`,
+      };
     }
   } else if (sie === false) {
-    d.initialEventsEndBookmark = false;
     if (rvText === '') {
-      d.consistentRead = true;
-      d.detail = "sendInitialEvents=false without resourceVersion: etcd's current revision is fetched and the watch starts from there, without initial events.";
+      d = { ...head, consistentRead: true, detail: "sendInitialEvents=false without resourceVersion: etcd's current revision is fetched and the watch starts from there, without initial events." };
     } else if (parsed.rv === 0) {
-      d.detail = "sendInitialEvents=false at RV \"0\": the watch starts from the cache's current revision, without initial events.";
+      d = { ...head, detail: "sendInitialEvents=false at RV \"0\": the watch starts from the cache's current revision, without initial events." };
     } else {
-      d.detail = `Events after RV ${parsed.rv} from the cache's history (410 Expired if ${parsed.rv} has left the window).`;
+      d = { ...head, detail: `Events after RV ${parsed.rv} from the cache's history (410 Expired if ${parsed.rv} has left the window).` };
     }
-  } else {
-    d.initialEventsEndBookmark = false;
-    if (parsed.rv === 0) {
-      d.detail =
+  } else if (parsed.rv === 0) {
+    d = {
+      ...head,
+      detail:
         rvText === ''
           ? 'A watch without resourceVersion is served by the cache like RV "0": its current state (which may lag etcd) as ADDED events, then live events.'
-          : 'RV "0": the cache\'s current state as synthetic ADDED events, then live events.';
-    } else {
-      d.detail = `Events after RV ${parsed.rv} from the cache's history (410 Expired if ${parsed.rv} has left the window; a future RV waits silently for events).`;
-    }
+          : 'RV "0": the cache\'s current state as synthetic ADDED events, then live events.',
+    };
+  } else {
+    d = { ...head, detail: `Events after RV ${parsed.rv} from the cache's history (410 Expired if ${parsed.rv} has left the window; a future RV waits silently for events).` };
   }
   if (!cache.ready) {
-    d.reason = 'cacheNotReady';
-    d.notReadyBehaviour = 'block';
-    d.detail = `The cache is (re)initializing: the watch waits until it is ready (503 if the request ends first). ${d.detail}`;
+    return { ...d, reason: 'cacheNotReady', notReadyBehaviour: 'block', detail: `The cache is (re)initializing: the watch waits until it is ready (503 if the request ends first). ${d.detail}` };
   }
   return d;
 }

@@ -1,14 +1,15 @@
 // Pieces shared by the verb handlers: building the router's request, parsing selectors the way
 // the registry does, and turning StoredObjects into what clients receive.
 import type { KubeObject, StoredObject } from '../../object.js';
-import type { RoutingRequest, RoutingVerb, RoutingDecision, ReasonCode } from '../../routing/decide.js';
+import type { RoutingRequest, RoutingVerb, RoutingDecision, ReasonCode, RejectedDecision, StorageErrorDecision } from '../../routing/decide.js';
 import { singleKeyName } from '../../routing/recursive.js';
 import { parseLabelSelector } from '../../selectors/label_selector.js';
 import { parseFieldSelector } from '../../selectors/field_selector.js';
 import type { Selector } from '../../cacher/types.js';
 import type { ResourceInfo } from '../../resources.js';
+import type { CacherLike } from '../backend.js';
 import { groupVersion } from '../../resources.js';
-import type { RequestContext } from '../context.js';
+import type { RequestContext, ResourceRequestContext } from '../context.js';
 import { StatusError, newServiceUnavailable } from '../../errors.js';
 import { writeStatus, toStatusError } from '../respond.js';
 import { setLongTimeout, type LongTimeout } from '../../../util/long-timeout.js';
@@ -20,15 +21,15 @@ export interface Selectors {
   pinnedName?: string;
 }
 
-export function parseSelectors(ctx: RequestContext): Selectors {
+export function parseSelectors(ctx: ResourceRequestContext): Selectors {
   const label = parseLabelSelector(ctx.info.query.labelSelector);
-  const field = parseFieldSelector(ctx.info.query.fieldSelector, ctx.resource!.resource);
-  const pinnedName = singleKeyName(field, { namespaced: ctx.resource!.namespaced, namespace: ctx.info.namespace });
+  const field = parseFieldSelector(ctx.info.query.fieldSelector, ctx.resource.resource);
+  const pinnedName = singleKeyName(field, { namespaced: ctx.resource.namespaced, namespace: ctx.info.namespace });
   return pinnedName !== undefined ? { label, field, pinnedName } : { label, field };
 }
 
 /** parseSelectors for a LIST or WATCH; a selector that does not parse is answered (400) and recorded. */
-export function selectorsOrReject(ctx: RequestContext): Selectors | undefined {
+export function selectorsOrReject(ctx: ResourceRequestContext): Selectors | undefined {
   try {
     return parseSelectors(ctx);
   } catch (e) {
@@ -37,11 +38,11 @@ export function selectorsOrReject(ctx: RequestContext): Selectors | undefined {
   }
 }
 
-export function routingRequest(ctx: RequestContext, verb: RoutingVerb, recursive: boolean): RoutingRequest {
+export function routingRequest(ctx: ResourceRequestContext, verb: RoutingVerb, recursive: boolean): RoutingRequest {
   const r: RoutingRequest = {
     verb,
-    group: ctx.resource!.group,
-    resource: ctx.resource!.resource,
+    group: ctx.resource.group,
+    resource: ctx.resource.resource,
     recursive,
     query: ctx.info.query,
   };
@@ -64,10 +65,19 @@ export function toClientObject(res: ResourceInfo, s: StoredObject): KubeObject {
  * Sends an error the decision already carries — a refusal before storage, or an error storage
  * itself answers (the Cacher's parse error) — and records it as served by whoever answered.
  */
-export function sendRejected(ctx: RequestContext, d: RoutingDecision): void {
-  const err = d.error ?? new StatusError(500, 'InternalError', 'rejected without a Status');
-  ctx.record({ servedBy: d.servedBy, reason: d.reason, detail: d.detail, status: err.code });
-  writeStatus(ctx.res, err);
+export function sendRejected(ctx: RequestContext, d: RejectedDecision | StorageErrorDecision): void {
+  ctx.record({ servedBy: d.servedBy, reason: d.reason, detail: d.detail, status: d.error.code });
+  writeStatus(ctx.res, d.error);
+}
+
+/**
+ * The resource's Cacher, for a request the router gave to the cache. The router answers 'cache'
+ * only for a resource whose cache is on, so a missing one is a bug, answered as a 500.
+ */
+export function cacherOf(ctx: ResourceRequestContext): CacherLike {
+  const c = ctx.backend.cacher;
+  if (!c) throw new StatusError(500, 'InternalError', `the router chose the watch cache, but ${ctx.resource.resource} has none`);
+  return c;
 }
 
 /** Records an error answer (when nothing was recorded yet) and sends its Status. */
@@ -82,8 +92,8 @@ export function sendError(ctx: RequestContext, e: unknown, fallback: { servedBy:
  * off), wait for it until the request's context ends — the request timeout (60 s) for reads, the
  * whole watch timeout for a watch — then give up with 503, as ready.wait(ctx) does.
  */
-export async function waitReadyOr503(ctx: RequestContext, d: RoutingDecision, timeoutMs = 60_000): Promise<void> {
-  if (d.notReadyBehaviour !== 'block' || !ctx.backend?.cacher) return;
+export async function waitReadyOr503(ctx: ResourceRequestContext, d: RoutingDecision, timeoutMs = 60_000): Promise<void> {
+  if (d.notReadyBehaviour !== 'block' || !ctx.backend.cacher) return;
   let timer: LongTimeout | undefined;
   const gone = new Promise<never>((_, reject) => {
     timer = setLongTimeout(() => reject(newServiceUnavailable('the watch cache did not become ready in time')), timeoutMs);

@@ -1,7 +1,7 @@
 // LIST: decided by the router, executed exactly as decided — from the watch cache (waiting for
 // freshness, consistent reads fetching etcd's revision first, snapshots for exact/continue
 // reads) or from etcd — and encoded as a List or a meta.k8s.io Table, streamed in chunks.
-import type { RequestContext } from '../context.js';
+import type { ResourceRequestContext } from '../context.js';
 import { decide, type ReasonCode, type RoutingDecision } from '../../routing/decide.js';
 import type { CacheListOptions, CacheListResult } from '../../cacher/types.js';
 import type { DelegateListResult } from '../backend.js';
@@ -12,7 +12,7 @@ import { continueKeyFromToken, scopePrefix } from '../etcd-delegate.js';
 import { streamList, writeJSON } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { refusedPathKey } from './names.js';
-import { routingRequest, selectorsOrReject, sendError, sendRejected, toClientObject, waitReadyOr503, type Selectors } from './common.js';
+import { cacherOf, routingRequest, selectorsOrReject, sendError, sendRejected, toClientObject, waitReadyOr503, type Selectors } from './common.js';
 
 interface ListAnswer {
   items: DelegateListResult['items'];
@@ -24,13 +24,13 @@ interface ListAnswer {
   detail: string;
 }
 
-export async function handleList(ctx: RequestContext): Promise<void> {
-  const backend = ctx.backend!;
-  const res = ctx.resource!;
+export async function handleList(ctx: ResourceRequestContext): Promise<void> {
+  const backend = ctx.backend;
+  const res = ctx.resource;
   const sel = selectorsOrReject(ctx);
   if (!sel || refusedPathKey(ctx)) return;
   const d = decide(routingRequest(ctx, 'list', sel.pinnedName === undefined), backend.cacheState(), ctx.profile);
-  if (d.servedBy === 'rejected' || d.error) return sendRejected(ctx, d);
+  if (d.error) return sendRejected(ctx, d);
 
   let answer: ListAnswer;
   try {
@@ -53,9 +53,9 @@ export async function handleList(ctx: RequestContext): Promise<void> {
   await streamList(ctx.res, { kind: res.listKind, apiVersion: groupVersion(res), metadata: listMeta }, objects);
 }
 
-async function listFromCache(ctx: RequestContext, d: RoutingDecision, sel: Selectors): Promise<ListAnswer> {
-  const backend = ctx.backend!;
-  const cacher = backend.cacher!;
+async function listFromCache(ctx: ResourceRequestContext, d: RoutingDecision, sel: Selectors): Promise<ListAnswer> {
+  const backend = ctx.backend;
+  const cacher = cacherOf(ctx);
   await waitReadyOr503(ctx, d);
   const opts: CacheListOptions = {
     labelSelector: sel.label,
@@ -67,7 +67,7 @@ async function listFromCache(ctx: RequestContext, d: RoutingDecision, sel: Selec
   if (sel.pinnedName !== undefined) opts.name = sel.pinnedName;
   if (d.snapshotResourceVersion !== undefined) opts.snapshotResourceVersion = d.snapshotResourceVersion;
   if (d.limit) opts.limit = d.limit;
-  const ns = ctx.resource!.namespaced ? ctx.info.namespace : undefined;
+  const ns = ctx.resource.namespaced ? ctx.info.namespace : undefined;
   if (d.continueToken && ctx.info.query.continue) {
     opts.continueKey = continueKeyFromToken(ctx.info.query.continue, backend.collectionKey, ns).continueKey;
   }
@@ -83,7 +83,7 @@ async function listFromCache(ctx: RequestContext, d: RoutingDecision, sel: Selec
     r = await cacher.list(opts);
   } catch (e) {
     if (isTooLargeResourceVersion(e) && d.consistentRead) {
-      if (d.onTimeout === 'fallback' || d.fallbackToEtcdOnTimeout) {
+      if (d.onTimeout === 'fallback') {
         return listFromStorage(ctx, sel, d.reason, `${detail} The cache did not catch up within 3s, so the list fell back to etcd.`);
       }
       // ConsistentListFromCacheSkipTimeoutFallback: the 504's own text, as a 429 with Retry-After 1.
@@ -109,9 +109,9 @@ async function listFromCache(ctx: RequestContext, d: RoutingDecision, sel: Selec
   return a;
 }
 
-async function listFromStorage(ctx: RequestContext, sel: Selectors, reason: ReasonCode, detail: string): Promise<ListAnswer> {
+async function listFromStorage(ctx: ResourceRequestContext, sel: Selectors, reason: ReasonCode, detail: string): Promise<ListAnswer> {
   const q = ctx.info.query;
-  const r = await ctx.backend!.store.getList({
+  const r = await ctx.backend.store.getList({
     namespace: ctx.info.namespace,
     ...(sel.pinnedName !== undefined ? { name: sel.pinnedName } : {}),
     labelSelector: sel.label,

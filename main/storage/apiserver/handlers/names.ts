@@ -3,7 +3,7 @@
 // that is `.` or `..` makes the storage key invalid (storage.PrepareKey: a 500 without reason),
 // and a created object's name and namespace pass ValidateObjectMeta (DNS-1123 subdomain / label).
 import { StatusError, newBadRequest } from '../../errors.js';
-import type { RequestContext } from '../context.js';
+import type { ResourceRequestContext } from '../context.js';
 import { writeStatus } from '../respond.js';
 
 const quote = (s: string) => JSON.stringify(s);
@@ -61,13 +61,13 @@ const isDotSegment = (s: string) => s === '.' || s === '..';
  * their order: a name that is not a path segment (400), then a namespace of `.` or `..` (500
  * "invalid key", the key named as upstream's storage sees it, without the etcd prefix).
  */
-export function pathKeyError(ctx: RequestContext): StatusError | undefined {
+export function pathKeyError(ctx: ResourceRequestContext): StatusError | undefined {
   const { name, namespace } = ctx.info;
   if (name !== undefined) {
     const problems = pathSegmentNameProblems(name);
     if (problems.length) return newBadRequest(`Name parameter invalid: ${quote(name)}: ${problems.join(';')}`);
   }
-  const res = ctx.resource!;
+  const res = ctx.resource;
   if (res.namespaced && namespace !== undefined && isDotSegment(namespace)) {
     const key = `/${res.etcdResourcePrefix}/${namespace}${name !== undefined ? `/${name}` : ''}`;
     return new StatusError(500, '', `invalid key: ${quote(key)}`);
@@ -76,7 +76,7 @@ export function pathKeyError(ctx: RequestContext): StatusError | undefined {
 }
 
 /** pathKeyError answered and recorded as refused before storage; true when the request is done. */
-export function refusedPathKey(ctx: RequestContext): boolean {
+export function refusedPathKey(ctx: ResourceRequestContext): boolean {
   const err = pathKeyError(ctx);
   if (!err) return false;
   ctx.record({ servedBy: 'rejected', reason: 'invalidRequest', detail: `Refused before storage: ${err.message}`, status: err.code });

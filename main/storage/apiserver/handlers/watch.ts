@@ -3,7 +3,7 @@
 // cacheWatcher's buffers exactly as upstream's HTTP writer does. Errors after the stream started
 // (410 too old, watch-list 500, 504) are one ERROR event with a Status, then the end; the cacher
 // closing a watcher (bufferFull, cacheReinitializing) just ends the stream, as upstream.
-import type { RequestContext } from '../context.js';
+import type { ResourceRequestContext } from '../context.js';
 import { decide } from '../../routing/decide.js';
 import type { CacheWatchOptions, WatchEvent } from '../../cacher/types.js';
 import type { CloseReason } from '../../../../shared/model.js';
@@ -13,7 +13,7 @@ import { areInitialEventsRequired } from '../../initial-events.js';
 import { toStatusError, waitDrain, writeChunk, writeStatus } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { StorageWatch } from '../storage-watch.js';
-import { isTrueParam, routingRequest, selectorsOrReject, sendError, sendRejected, waitReadyOr503 } from './common.js';
+import { cacherOf, isTrueParam, routingRequest, selectorsOrReject, sendError, sendRejected, waitReadyOr503 } from './common.js';
 import type { KubeObject } from '../../object.js';
 import { refusedPathKey } from './names.js';
 import { setLongTimeout } from '../../../util/long-timeout.js';
@@ -60,26 +60,26 @@ export function watchTimeoutMs(timeoutSeconds: string | undefined): number {
   return Number(ns) / 1e6;
 }
 
-function startStream(ctx: RequestContext): void {
+function startStream(ctx: ResourceRequestContext): void {
   // No Transfer-Encoding of our own: Node frames HTTP/1.1 with chunks and an HTTP/1.0 response
   // by closing the connection, as Go's server does; a 1.0 client cannot read chunks.
   ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   ctx.res.flushHeaders();
 }
 
-async function sendErrorEvent(ctx: RequestContext, status: Status): Promise<void> {
+async function sendErrorEvent(ctx: ResourceRequestContext, status: Status): Promise<void> {
   if (!ctx.res.headersSent) startStream(ctx);
   await writeChunk(ctx.res, JSON.stringify({ type: 'ERROR', object: status }) + '\n');
   ctx.res.end();
 }
 
-export async function handleWatch(ctx: RequestContext): Promise<void> {
-  const backend = ctx.backend!;
+export async function handleWatch(ctx: ResourceRequestContext): Promise<void> {
+  const backend = ctx.backend;
   const sel = selectorsOrReject(ctx);
   if (!sel || refusedPathKey(ctx)) return;
   const d = decide(routingRequest(ctx, 'watch', sel.pinnedName === undefined && !ctx.info.name), backend.cacheState(), ctx.profile);
-  if (d.servedBy === 'rejected' || d.error) {
-    if (d.errorDelivery === 'watchEvent' && d.error) {
+  if (d.error) {
+    if (d.errorDelivery === 'watchEvent') {
       ctx.record({ servedBy: d.servedBy, reason: d.reason, detail: d.detail, status: 200 });
       await sendErrorEvent(ctx, d.error.toStatus());
       return;
@@ -129,10 +129,10 @@ export async function handleWatch(ctx: RequestContext): Promise<void> {
       if (ctx.info.namespace) opts.namespace = ctx.info.namespace;
       if (name !== undefined) opts.name = name;
       if (bookmarkAfter !== undefined) opts.bookmarkAfterResourceVersion = bookmarkAfter;
-      stream = backend.cacher!.watch(opts);
+      stream = cacherOf(ctx).watch(opts);
     } else {
       const sw = new StorageWatch({
-        res: ctx.resource!,
+        res: ctx.resource,
         source: backend.source,
         collectionKey: backend.collectionKey,
         ...(ctx.info.namespace ? { namespace: ctx.info.namespace } : {}),
@@ -165,7 +165,7 @@ export async function handleWatch(ctx: RequestContext): Promise<void> {
   await pump(ctx, stream, deadline);
 }
 
-async function pump(ctx: RequestContext, stream: Pullable, deadline: number): Promise<void> {
+async function pump(ctx: ResourceRequestContext, stream: Pullable, deadline: number): Promise<void> {
   const { res } = ctx;
   let closedBy: CloseReason | undefined;
   const onClose = () => {
@@ -186,7 +186,7 @@ async function pump(ctx: RequestContext, stream: Pullable, deadline: number): Pr
       if (!table || ev.type === 'ERROR') return serializedLine(ev);
       const o = ev.object as KubeObject;
       const rv = o.metadata?.resourceVersion ?? '';
-      const object = ev.type === 'BOOKMARK' ? toTable(ctx.resource!, [], { resourceVersion: rv }, include, false) : toTable(ctx.resource!, [o], { resourceVersion: rv }, include, firstTable);
+      const object = ev.type === 'BOOKMARK' ? toTable(ctx.resource, [], { resourceVersion: rv }, include, false) : toTable(ctx.resource, [o], { resourceVersion: rv }, include, firstTable);
       firstTable = false;
       return Buffer.from(JSON.stringify({ type: ev.type, object }) + '\n');
     };

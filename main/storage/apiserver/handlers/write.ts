@@ -4,7 +4,7 @@
 // registry is kept small: name/namespace checks, uid and creationTimestamp on create, optimistic
 // concurrency on metadata.resourceVersion (409 Conflict).
 import { randomUUID, randomBytes } from 'node:crypto';
-import type { RequestContext } from '../context.js';
+import type { ResourceRequestContext } from '../context.js';
 import { decide, type ReasonCode } from '../../routing/decide.js';
 import type { KubeObject, StoredObject } from '../../object.js';
 import { StatusError, isStatusError, newBadRequest, newConflict, newInvalid } from '../../errors.js';
@@ -29,8 +29,8 @@ function asObject(body: unknown): KubeObject {
 }
 
 /** Checks the body's type and namespace against the URL, as the REST handlers do. */
-function checkIdentity(ctx: RequestContext, o: KubeObject): void {
-  const res = ctx.resource!;
+function checkIdentity(ctx: ResourceRequestContext, o: KubeObject): void {
+  const res = ctx.resource;
   const gv = groupVersion(res);
   if (o.apiVersion !== undefined && o.apiVersion !== gv) {
     throw newBadRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${gv})`);
@@ -53,8 +53,8 @@ function checkIdentity(ctx: RequestContext, o: KubeObject): void {
 }
 
 /** ValidateObjectMeta's name and namespace rules (a Namespace's own name is a DNS-1123 label). */
-function validateObjectMeta(ctx: RequestContext, name: string): void {
-  const res = ctx.resource!;
+function validateObjectMeta(ctx: ResourceRequestContext, name: string): void {
+  const res = ctx.resource;
   const causes =
     res.resource === 'namespaces' && res.group === '' && name
       ? dns1123LabelProblems(name).map((m) => ({ field: 'metadata.name', message: `Invalid value: ${JSON.stringify(name)}: ${m}`, type: 'FieldValueInvalid' }))
@@ -63,13 +63,13 @@ function validateObjectMeta(ctx: RequestContext, name: string): void {
 }
 
 /** The key function's refusals (bad name segment, `.`/`..` namespace), after the body checks as upstream. */
-function checkKey(ctx: RequestContext): void {
+function checkKey(ctx: ResourceRequestContext): void {
   const err = pathKeyError(ctx);
   if (err) throw err;
 }
 
-function writeDecision(ctx: RequestContext, verb: 'create' | 'update' | 'patch' | 'delete') {
-  return decide(routingRequest(ctx, verb, false), ctx.backend!.cacheState(), ctx.profile);
+function writeDecision(ctx: ResourceRequestContext, verb: 'create' | 'update' | 'patch' | 'delete') {
+  return decide(routingRequest(ctx, verb, false), ctx.backend.cacheState(), ctx.profile);
 }
 
 /** A request refused before it reached etcd (bad body, bad name, wrong kind). */
@@ -87,7 +87,7 @@ async function beforeStorage<T>(f: () => Promise<T> | T): Promise<T> {
   }
 }
 
-function sendWriteError(ctx: RequestContext, e: unknown, d: { reason: ReasonCode; detail: string }): void {
+function sendWriteError(ctx: ResourceRequestContext, e: unknown, d: { reason: ReasonCode; detail: string }): void {
   if (e instanceof Refused) {
     sendError(ctx, e.inner, { servedBy: 'rejected', reason: 'invalidRequest', detail: 'Refused by the handler before reaching storage.' });
     return;
@@ -95,10 +95,10 @@ function sendWriteError(ctx: RequestContext, e: unknown, d: { reason: ReasonCode
   sendError(ctx, e, { servedBy: 'etcd', reason: d.reason, detail: d.detail });
 }
 
-export async function handleCreate(ctx: RequestContext): Promise<void> {
+export async function handleCreate(ctx: ResourceRequestContext): Promise<void> {
   const d = writeDecision(ctx, 'create');
   if (d.servedBy === 'rejected') return sendRejected(ctx, d);
-  const res = ctx.resource!;
+  const res = ctx.resource;
   try {
     const o = await beforeStorage(async () => {
       if (ctx.info.name) throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
@@ -121,7 +121,7 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
     // generation is kept for kinds with a spec (their strategies bump it on spec changes).
     if (meta.generation === undefined && o.spec !== undefined) meta.generation = 1;
     if (res.resource === 'namespaces') o.status = { phase: 'Active', ...((o.status as object) ?? {}) };
-    const stored = await ctx.backend!.store.create(ctx.info.namespace, meta.name, o);
+    const stored = await ctx.backend.store.create(ctx.info.namespace, meta.name, o);
     ctx.record({ servedBy: 'etcd', reason: d.reason, detail: d.detail, status: 201, resourceVersion: String(stored.resourceVersion) });
     writeJSON(ctx.res, 201, toClientObject(res, stored));
   } catch (e) {
@@ -151,15 +151,15 @@ function writeOutcome(origin: WriteOrigin): { reason: ReasonCode; detail: string
 }
 
 /** An update emptied the finalizers of an object being deleted: it is deleted instead (Store.Update). */
-function deleteIfFinalized(ctx: RequestContext, next: KubeObject, cur: StoredObject): KubeObject | typeof DELETE_INSTEAD {
-  if (!ctx.backend!.store.appliesRegistryRules && shouldDeleteDuringUpdate(next, cur.object)) return DELETE_INSTEAD;
+function deleteIfFinalized(ctx: ResourceRequestContext, next: KubeObject, cur: StoredObject): KubeObject | typeof DELETE_INSTEAD {
+  if (!ctx.backend.store.appliesRegistryRules && shouldDeleteDuringUpdate(next, cur.object)) return DELETE_INSTEAD;
   return next;
 }
 
 /** GuaranteedUpdate with `tryUpdate`, then the decision and the 200 answer; every conflict reads as upstream's. */
-async function updateAndAnswer(ctx: RequestContext, ns: string | undefined, name: string, tryUpdate: TryUpdate): Promise<void> {
-  const res = ctx.resource!;
-  const r = await guaranteedUpdate(ctx.backend!, ns, name, tryUpdate).catch((e: unknown) => {
+async function updateAndAnswer(ctx: ResourceRequestContext, ns: string | undefined, name: string, tryUpdate: TryUpdate): Promise<void> {
+  const res = ctx.resource;
+  const r = await guaranteedUpdate(ctx.backend, ns, name, tryUpdate).catch((e: unknown) => {
     if (isStatusError(e) && e.code === 409) throw newConflict(res.group, res.resource, name, modifiedMessage);
     throw e;
   });
@@ -167,7 +167,7 @@ async function updateAndAnswer(ctx: RequestContext, ns: string | undefined, name
   writeJSON(ctx.res, 200, toClientObject(res, r.stored));
 }
 
-function recordUpdate(ctx: RequestContext, r: UpdateResult, status: number): void {
+function recordUpdate(ctx: ResourceRequestContext, r: UpdateResult, status: number): void {
   const o = writeOutcome(r.origin);
   const what = r.deleted
     ? ' The update removed the last finalizer of an object being deleted, so the object was deleted (Store.Update: shouldDeleteDuringUpdate).'
@@ -177,10 +177,10 @@ function recordUpdate(ctx: RequestContext, r: UpdateResult, status: number): voi
   ctx.record({ servedBy: 'etcd', reason: o.reason, detail: `${o.detail}${what}`, status, resourceVersion: String(r.stored.resourceVersion) });
 }
 
-export async function handleUpdate(ctx: RequestContext): Promise<void> {
+export async function handleUpdate(ctx: ResourceRequestContext): Promise<void> {
   const d = writeDecision(ctx, 'update');
   if (d.servedBy === 'rejected') return sendRejected(ctx, d);
-  const res = ctx.resource!;
+  const res = ctx.resource;
   const name = ctx.info.name!;
   try {
     const o = await beforeStorage(async () => {
@@ -214,10 +214,10 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
   }
 }
 
-export async function handlePatch(ctx: RequestContext): Promise<void> {
+export async function handlePatch(ctx: ResourceRequestContext): Promise<void> {
   const d = writeDecision(ctx, 'patch');
   if (d.servedBy === 'rejected') return sendRejected(ctx, d);
-  const res = ctx.resource!;
+  const res = ctx.resource;
   const name = ctx.info.name!;
   const ns = res.namespaced ? ctx.info.namespace : undefined;
   try {
@@ -249,7 +249,7 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
 }
 
 /** DeleteOptions from the body and the query (the handler decodes both into one). */
-async function readDeleteOptions(ctx: RequestContext): Promise<DeleteOptions> {
+async function readDeleteOptions(ctx: ResourceRequestContext): Promise<DeleteOptions> {
   const len = Number(ctx.req.headers['content-length'] ?? 0);
   const body = len > 0 || ctx.req.headers['transfer-encoding'] ? await readJSON(ctx.req) : undefined;
   const q = ctx.info.query;
@@ -269,13 +269,13 @@ function deletedAnswer(res: ResourceInfo, name: string, obj: StoredObject): unkn
 const ALREADY_DELETING = new Error('already deleting');
 const DELETE_NOW = new Error('delete now');
 
-export async function handleDelete(ctx: RequestContext): Promise<void> {
+export async function handleDelete(ctx: ResourceRequestContext): Promise<void> {
   const d = writeDecision(ctx, 'delete');
   if (d.servedBy === 'rejected') return sendRejected(ctx, d);
-  const res = ctx.resource!;
+  const res = ctx.resource;
   const name = ctx.info.name!;
   const ns = res.namespaced ? ctx.info.namespace : undefined;
-  const be = ctx.backend!;
+  const be = ctx.backend;
   try {
     const opts = await beforeStorage(async () => {
       const o = await readDeleteOptions(ctx);
