@@ -5,19 +5,6 @@ export * from './reasons.js';
 export * from './options.js';
 export * from './defaults.js';
 export * from './validation.js';
-export { decide, listRow, retryAfterForUnreadyCache } from './decide.js';
-export type {
-  RoutingRequest,
-  RoutingDecision,
-  RejectedDecision,
-  StorageErrorDecision,
-  EtcdDecision,
-  CacheDecision,
-  CacheNowDecision,
-  CacheWaitDecision,
-  RoutingVerb,
-  CacheState,
-  OnTimeout,
-} from './decide.js';
+export * from './decide.js';
 export * from './whatif.js';
 export * from './recursive.js';
