@@ -33,10 +33,18 @@ test('the Electron window is sandboxed and talks to the session over IPC', async
     executablePath: bin.path,
     args: [path.join(root, 'out', 'main', 'index.js'), '--no-sandbox'],
     cwd: root,
+    // Without --dev-renderer this must change nothing: the window still loads app://.
+    env: { ...process.env, ELECTRON_RENDERER_URL: 'https://example.invalid/' },
   });
   try {
     const win = await app.firstWindow();
     await expect(win.getByTestId('app')).toBeVisible();
+    expect(win.url()).toBe('app://watchscope/index.html');
+    // The app-wide guard: window.open opens no window.
+    const windows = app.windows().length;
+    await win.evaluate(() => window.open('https://example.invalid/', '_blank'));
+    await win.waitForTimeout(300);
+    expect(app.windows()).toHaveLength(windows);
     // nodeIntegration off and context isolation on: the page sees no Node globals.
     expect(await win.evaluate(() => typeof (globalThis as unknown as { process?: unknown }).process)).toBe('undefined');
     // Navigation away is denied by the shell.

@@ -1,33 +1,43 @@
 // The Electron shell: one window with the renderer sandboxed, the contract bound over IPC, and
 // nothing else. All behaviour lives in the session (storage layer, telemetry, workload), which
 // never imports electron and is shared with the CLI and web mode.
-import { app, BrowserWindow, ipcMain, session as electronSession, shell } from 'electron';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, BrowserWindow, ipcMain, protocol, session as electronSession, shell, type Event as ElectronEvent } from 'electron';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { registerIpcHandlers, trustedUrlMatcher } from './ipc.js';
 import { CONTENT_SECURITY_POLICY } from './web.js';
 import { createSession } from './session.js';
+import { APP_ENTRY_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, allowNavigation, appSchemeResponse, devRendererUrl, windowOpenVerdict } from './shell-policy.js';
 import type { WatchscopeService } from '../shared/ipc.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const rendererDir = path.join(here, '../renderer');
+/** app://watchscope/index.html, or the dev server under `npm run dev` (see shell-policy.ts). */
+const rendererUrl = devRendererUrl(process.argv, process.env, app.isPackaged) ?? APP_ENTRY_URL;
 
-/** electron-vite sets ELECTRON_RENDERER_URL when running the dev server. */
-function rendererUrl(): string {
-  const dev = process.env['ELECTRON_RENDERER_URL'];
-  if (!app.isPackaged && dev) return dev;
-  return pathToFileURL(path.join(here, '../renderer/index.html')).href;
-}
+// Must happen before 'ready'.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
 
-function isHttpsUrl(url: string): boolean {
-  try {
-    return new URL(url).protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
+// Every web contents the app ever creates — this window, a future one, a webview someone adds —
+// gets the same rules: no new windows (documentation links go to the user's browser), no
+// navigation off the app's origin, no webviews.
+app.on('web-contents-created', (_e, contents) => {
+  contents.setWindowOpenHandler(({ url }) => {
+    const verdict = windowOpenVerdict(url);
+    if (verdict.openExternally) void shell.openExternal(url);
+    return { action: verdict.action };
+  });
+  const guard = (e: ElectronEvent, url: string) => {
+    if (!allowNavigation(url, rendererUrl)) e.preventDefault();
+  };
+  contents.on('will-navigate', (e) => guard(e, e.url));
+  contents.on('will-frame-navigate', (e) => guard(e, e.url));
+  contents.on('will-redirect', (e) => guard(e, e.url));
+  contents.on('will-attach-webview', (e) => e.preventDefault());
+});
 
 async function createWindow(service: WatchscopeService): Promise<void> {
-  const url = rendererUrl();
+  const url = rendererUrl;
   const win = new BrowserWindow({
     width: 1400,
     height: 900,
@@ -55,24 +65,16 @@ async function createWindow(service: WatchscopeService): Promise<void> {
   });
   win.on('closed', dispose);
 
-  // The renderer is a local single page: it never navigates, and links to documentation open
-  // in the user's browser, https only.
-  win.webContents.on('will-navigate', (e) => e.preventDefault());
-  win.webContents.on('will-redirect', (e) => e.preventDefault());
-  win.webContents.setWindowOpenHandler(({ url: target }) => {
-    if (isHttpsUrl(target)) void shell.openExternal(target);
-    return { action: 'deny' };
-  });
-  win.webContents.on('will-attach-webview', (e) => e.preventDefault());
-
   await win.loadURL(url);
 }
 
 async function main(): Promise<void> {
   await app.whenReady();
 
+  protocol.handle(APP_SCHEME, (req) => appSchemeResponse(rendererDir, req.url));
   const ses = electronSession.defaultSession;
-  // The header covers the dev server; index.html carries the same policy as a meta tag for file://.
+  // app:// responses carry the policy themselves; this header covers the dev server, and
+  // index.html carries the same policy as a meta tag.
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },

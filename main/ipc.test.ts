@@ -152,4 +152,13 @@ describe('trustedUrlMatcher', () => {
     expect(d('http://localhost:5174/')).toBe(false);
     expect(checkSender({ sender: { id: 1 }, senderFrame: { url: 'http://localhost:5173/', parent: null } }, { webContents: { id: 1, send() {}, isDestroyed: () => false }, isTrustedUrl: d })).toEqual({ ok: true });
   });
+
+  it('trusts the app:// origin only, not every URL of some custom scheme (their URL.origin is "null" alike)', () => {
+    const a = trustedUrlMatcher('app://watchscope/index.html');
+    expect(a('app://watchscope/index.html#/requests')).toBe(true);
+    expect(a('app://watchscope/assets/x.js')).toBe(true);
+    for (const u of ['app://other/index.html', 'evil://watchscope/index.html', 'chrome-extension://abc/x.html', 'data:text/html,x', 'app://user@watchscope/index.html', 'https://watchscope/index.html']) {
+      expect(a(u), u).toBe(false);
+    }
+  });
 });

@@ -14,6 +14,7 @@ import {
   type Envelope,
   type WatchscopeService,
 } from '../shared/ipc.js';
+import { isAppOrigin } from './shell-policy.js';
 
 /** The parts of Electron's IpcMainInvokeEvent we rely on. */
 export interface IpcInvokeEventLike {
@@ -54,9 +55,9 @@ export function checkSender(event: IpcInvokeEventLike, opts: Pick<IpcBindingOpti
 }
 
 /**
- * Build the URL check for a renderer loaded from a file (production) or a dev server URL.
- * For files, the exact index.html path must match (ignoring query and hash); for a dev server,
- * the origin must match.
+ * Build the URL check for a renderer loaded from the app:// scheme, a dev server URL or a file
+ * (the browser suite). For files, the exact index.html path must match (ignoring query and hash);
+ * otherwise scheme, host and port must match.
  */
 export function trustedUrlMatcher(rendererUrl: string): (url: string) => boolean {
   const expected = new URL(rendererUrl);
@@ -68,7 +69,8 @@ export function trustedUrlMatcher(rendererUrl: string): (url: string) => boolean
       return false;
     }
     if (expected.protocol === 'file:') return u.protocol === 'file:' && u.pathname === expected.pathname;
-    return u.origin === expected.origin;
+    // Not URL.origin: that is "null" for every app:// URL (and any other custom scheme) alike.
+    return isAppOrigin(url, rendererUrl);
   };
 }
 

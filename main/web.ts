@@ -9,9 +9,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { readRendererFile } from './renderer-files.js';
 import {
   dispatchRequest,
   isRequestName,
@@ -27,7 +27,7 @@ import {
 
 /** The renderer's policy, identical in Electron (header + meta) and web mode. */
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
 export const SESSION_COOKIE = 'watchscope_session';
 
@@ -56,19 +56,6 @@ export interface WebUi {
   port: number;
   close(): Promise<void>;
 }
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -128,29 +115,10 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
   };
 
   async function serveFile(res: http.ServerResponse, urlPath: string): Promise<void> {
-    let rel: string;
-    try {
-      rel = decodeURIComponent(urlPath);
-    } catch {
-      return deny(res, 400, 'bad path');
-    }
-    if (rel === '/' || rel === '') rel = '/index.html';
-    const file = path.resolve(rendererDir, '.' + rel);
-    if (file !== rendererDir && !file.startsWith(rendererDir + path.sep)) return deny(res, 404, 'not found');
-    try {
-      const st = await stat(file);
-      if (!st.isFile()) return deny(res, 404, 'not found');
-      const body = await readFile(file);
-      res.writeHead(200, {
-        ...securityHeaders(),
-        'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream',
-        'Content-Length': String(body.length),
-      });
-      res.end(body);
-    } catch {
-      if (rel === '/index.html') return deny(res, 503, 'The renderer is not built: run `npm run build` first.');
-      deny(res, 404, 'not found');
-    }
+    const f = await readRendererFile(rendererDir, urlPath);
+    if (f.status !== 200) return deny(res, f.status, f.text);
+    res.writeHead(200, { ...securityHeaders(), 'Content-Type': f.contentType, 'Content-Length': String(f.body.length) });
+    res.end(f.body);
   }
 
   const parseTarget = (target: string | undefined): URL | undefined => {
