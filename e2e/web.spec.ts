@@ -9,6 +9,7 @@ import { startWebUi, type WebUi } from '../main/web.js';
 import { FakeWatchscopeService } from './fake-service.js';
 import { paintedPixels } from './canvas.js';
 import { collectPageErrors } from './page-errors.js';
+import { DOC_LINKS } from '../shared/docs-links.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
@@ -166,6 +167,11 @@ test('requests: decision log newest first, filters, expandable row with what-if'
   await expect(page.getByTestId('requests-resume')).toContainText(/[1-9][0-9]* newer/);
   await expect(page.getByTestId('whatif-table')).toContainText('1.27');
   await expect(page.getByTestId('whatif-table')).toContainText('1.34');
+  // The documentation links are exactly the shell's allow-list, opened in a new browsing context.
+  const links = page.getByTestId('doc-links').locator('a');
+  expect(await links.evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.getAttribute('target'), a.getAttribute('rel')]))).toEqual(
+    DOC_LINKS.map((l) => [l.url, '_blank', 'noopener noreferrer']),
+  );
   await page.screenshot({ path: path.join(shots, 'requests-light.png') });
 });
 
