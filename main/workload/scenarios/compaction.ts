@@ -18,10 +18,11 @@ export const compaction: Scenario = {
   name: 'compaction',
   title: 'Compaction',
   explanation:
-    'etcd is compacted while informers watch and a paginated LIST is half done. The continue token and an exact ' +
-    'LIST at the old revision get 410 Expired when they go to etcd (1.27 profile); under 1.34 the cache snapshot may ' +
-    'still answer. A watch from the compacted revision is served from the watch cache\'s own window (#131011). ' +
-    'Live informers keep going and still match etcd afterwards.',
+    'etcd is compacted directly (as etcdctl would) while informers watch and a paginated LIST is half done. The ' +
+    'continue token and an exact LIST at the old revision get 410 Expired when they go to etcd (1.27 profile); under ' +
+    '1.34 the cache snapshot still answers, because kube-apiserver learns compactions only from compact_rev_key, ' +
+    'which its own compactor writes (the decision says snapshotOfCompactedRevision). A watch from the compacted ' +
+    'revision is served from the watch cache\'s own window (#131011). Live informers keep going and still match etcd afterwards.',
   async run(ctx) {
     const t = new Transport(ctx.connection);
     const writer = new PodController(t, { namespaces: 1, namespacePrefix: 'compaction', maxPods: 100_000, writesPerSecond: 50 }, 'watchscope-scenario/compaction-writer');
