@@ -264,6 +264,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.checkIntervalMs,
+    // kube-apiserver's MaxHeaderBytes: a long selector in the query is the client's right.
+    maxHeaderSize: 1024 * 1024,
   };
   const server: Server = certs
     ? createHttpsServer({ key: certs.keyPem, cert: certs.certPem, handshakeTimeout: limits.headersTimeoutMs, ...httpOptions }, handler)

@@ -157,7 +157,7 @@ export function rawRequest(
 ): Promise<HttpAnswer> {
   // The path goes out verbatim (no dot-segment resolution), as a hostile client may send it.
   const base = new URL(server.url);
-  const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+  const body = o.body === undefined ? undefined : typeof o.body === 'string' || Buffer.isBuffer(o.body) ? o.body : JSON.stringify(o.body);
   const headers: Record<string, string> = { Accept: 'application/json', ...o.headers };
   const token = o.token === undefined ? server.token : o.token;
   if (token !== null) headers.Authorization = `Bearer ${token}`;

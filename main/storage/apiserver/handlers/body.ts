@@ -18,10 +18,16 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** JSON bodies: objects, and the patch formats (their handler has checked which it accepts). */
+const JSON_TYPES = new Set(['application/json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json']);
+
 export async function readJSON(req: IncomingMessage): Promise<unknown> {
   const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   const body = await readBody(req);
   if (ct === PROTOBUF_CONTENT_TYPE) return decodeProtobufBody(body);
+  if (!JSON_TYPES.has(ct) && ct !== 'application/yaml') {
+    throw new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf');
+  }
   if (ct === 'application/yaml') {
     throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json`);
   }

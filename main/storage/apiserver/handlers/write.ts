@@ -21,8 +21,29 @@ import { DELETE_INSTEAD, deleteFromCachedState, describeOrigin, guaranteedUpdate
 
 const modifiedMessage = 'the object has been modified; please apply your changes to the latest version and try again';
 
+const goJsonType = (v: unknown) => (Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'bool' : typeof v === 'object' ? 'object' : typeof v);
+
+/**
+ * The decoder's refusal of ObjectMeta fields of the wrong JSON type, worded as Go's
+ * encoding/json says it ("json: cannot unmarshal number into Go struct field …").
+ */
+function checkDecodable(ctx: ResourceRequestContext, body: unknown): void {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return;
+  const res = ctx.resource!;
+  const cannot = (what: string) => newBadRequest(`${res.kind} in version ${JSON.stringify(res.version)} cannot be handled as a ${res.kind}: json: cannot unmarshal ${what}`);
+  const meta = (body as { metadata?: unknown }).metadata;
+  if (meta === undefined || meta === null) return;
+  if (typeof meta !== 'object' || Array.isArray(meta)) throw cannot(`${goJsonType(meta)} into Go struct field ${res.kind}.metadata of type v1.ObjectMeta`);
+  for (const f of ['name', 'generateName', 'namespace', 'resourceVersion', 'uid'] as const) {
+    const v = (meta as Record<string, unknown>)[f];
+    if (v !== undefined && v !== null && typeof v !== 'string') throw cannot(`${goJsonType(v)} into Go struct field ObjectMeta.metadata.${f} of type string`);
+  }
+}
+
 function asObject(body: unknown): KubeObject {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw newBadRequest('the object provided is unrecognized (must be of type JSON object)');
+  // JSON null decodes into an empty object, as Go's decoder leaves the target untouched.
+  if (body === null) body = {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw newBadRequest('the object provided is unrecognized (must be of type JSON object)');
   const o = body as KubeObject;
   if (!o.metadata || typeof o.metadata !== 'object') o.metadata = { name: '' };
   return o;
@@ -102,7 +123,9 @@ export async function handleCreate(ctx: ResourceRequestContext): Promise<void> {
   try {
     const o = await beforeStorage(async () => {
       if (ctx.info.name) throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
-      const o = asObject(await readJSON(ctx.req));
+      const body = await readJSON(ctx.req);
+      checkDecodable(ctx, body);
+      const o = asObject(body);
       checkIdentity(ctx, o);
       const meta = o.metadata;
       if (!meta.name && typeof meta.generateName === 'string' && meta.generateName) {
@@ -110,6 +133,7 @@ export async function handleCreate(ctx: ResourceRequestContext): Promise<void> {
         const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
         meta.name = meta.generateName + [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
       }
+      meta.name ??= '';
       validateObjectMeta(ctx, meta.name);
       return o;
     });
@@ -184,7 +208,9 @@ export async function handleUpdate(ctx: ResourceRequestContext): Promise<void> {
   const name = ctx.info.name!;
   try {
     const o = await beforeStorage(async () => {
-      const o = asObject(await readJSON(ctx.req));
+      const body = await readJSON(ctx.req);
+      checkDecodable(ctx, body);
+      const o = asObject(body);
       checkIdentity(ctx, o);
       if (o.metadata.name && o.metadata.name !== name) {
         throw newBadRequest(`the name of the object (${o.metadata.name}) does not match the name on the URL (${name})`);
