@@ -76,4 +76,12 @@ describe('compactions against real etcd', () => {
     await until(() => tracker.keyRevision === r, 10_000, 'compact_rev_key after a restart');
     await until(() => tracker.etcdRevision === r, 10_000, 'etcd compaction revision after a restart');
   });
+
+  it("forgets etcd's compaction revision when the endpoint becomes another, younger etcd (a new data dir)", async () => {
+    const port = etcd.clientPort;
+    expect(tracker.etcdRevision).toBeGreaterThan(0);
+    await etcd.stop();
+    etcd = await startEtcd({ clientPort: port });
+    await until(() => tracker.etcdRevision === 0, 15_000, 'the compaction revision of the new etcd');
+  });
 });

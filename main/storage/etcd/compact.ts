@@ -8,7 +8,7 @@
 // learn of it. `EtcdCompactions` follows both: the key, as the etcd3 store does, and etcd's own
 // compaction revision, which upstream never reads and watchscope shows beside it.
 import type * as grpc from '@grpc/grpc-js';
-import { isCompactedError, type EtcdClient, type WatchRequest, type WatchResponse } from './client.js';
+import { isCompactedError, isFutureRevisionError, type EtcdClient, type WatchRequest, type WatchResponse } from './client.js';
 
 /** compactRevKey in compact.go. */
 export const compactRevKey = 'compact_rev_key';
@@ -147,12 +147,21 @@ export class EtcdCompactions {
    */
   async refreshEtcdRevision(): Promise<number> {
     const probeKey = Buffer.from(compactRevKey);
-    try {
-      await this.client.range({ key: probeKey, revision: Math.max(this.etcdRevision, 1), count_only: true });
-      return this.etcdRevision;
-    } catch (e) {
-      if (!isCompactedError(e)) throw e;
-    }
+    const readableAt = async (revision: number): Promise<boolean> => {
+      try {
+        await this.client.range({ key: probeKey, revision, count_only: true });
+        return true;
+      } catch (e) {
+        if (isCompactedError(e)) return false;
+        // A revision this etcd has not reached: it is another cluster now (a new data dir).
+        if (isFutureRevisionError(e) && this.etcdRevision > 0) {
+          this.etcdRevision = 0;
+          return readableAt(1);
+        }
+        throw e;
+      }
+    };
+    if (await readableAt(Math.max(this.etcdRevision, 1))) return this.etcdRevision;
     const rev = await new Promise<number>((resolve, reject) => {
       const call = this.client.openWatch();
       const done = (f: () => void) => {
@@ -172,7 +181,7 @@ export class EtcdCompactions {
       call.on('error', (err: Error) => done(() => reject(err)));
       call.write({ create_request: { key: probeKey, start_revision: 1 } });
     });
-    if (rev > this.etcdRevision) this.etcdRevision = rev;
+    this.etcdRevision = Math.max(this.etcdRevision, rev);
     return this.etcdRevision;
   }
 }
