@@ -6,7 +6,7 @@
 // out and are replaced), a routing-decision stream at a busy endpoint's rate, and one shared etcd
 // revision that advances with the events. It proves nothing about the storage layer: rows 1–4
 // measure that. It exists so the renderer gets snapshots shaped and paced like a loaded session's.
-import type { CacheInfo, Decision, FreshnessPoint, Snapshot, WatcherInfo } from '../shared/model.js';
+import { emptyCacheCounters, type CacheInfo, type Decision, type FreshnessPoint, type Snapshot, type WatcherInfo } from '../shared/model.js';
 import { Ring } from '../main/util/ring.js';
 import { FakeWatchscopeService } from '../e2e/fake-service.js';
 import { mulberry32 } from '../main/util/prng.js';
@@ -284,22 +284,12 @@ export class BusyWatchscopeService extends FakeWatchscopeService {
       oldestResourceVersion: this.#rev - Math.min(this.#received[i]!, 102_400),
       watchers: watchers.filter((w) => w.resource === r.resource).length,
       counters: {
+        ...emptyCacheCounters(),
         eventsReceived: this.#received[i]!,
         eventsDispatched: this.#dispatched[i]!,
         terminatedWatchers: this.#terminated[i]!,
-        capacityIncreases: 0,
-        capacityDecreases: 0,
-        initEvents: 0,
-        readWaits: 0,
-        readWaitMsTotal: 0,
-        progressNotifies: 0,
-        progressRequests: 0,
-        bookmarksSent: 0,
         consistentReads: Math.floor(this.counters.decisions * 0.2),
-        consistentReadFallbacks: 0,
         initializations: 1,
-        undecodable: 0,
-        encrypted: 0,
       },
     }));
     this.counters.snapshots++;

@@ -2,7 +2,7 @@
 // (caches, thousands of watchers with varied buffer fill, a freshness series, decisions) so the
 // views can be exercised and screenshotted without the storage layer. It implements no Kubernetes
 // behaviour; nothing here may be used to claim anything about routing or caching.
-import type { ConnectionState, Decision, FreshnessPoint, ReplayStatus, Snapshot, WatcherInfo, CacheInfo } from '../shared/model.js';
+import { emptyCacheCounters, type ConnectionState, type Decision, type FreshnessPoint, type ReplayStatus, type Snapshot, type WatcherInfo, type CacheInfo } from '../shared/model.js';
 import type {
   ConnectRequest,
   ConsoleEvent,
@@ -365,6 +365,7 @@ export class FakeWatchscopeService implements WatchscopeService {
       oldestResourceVersion: this.rev - [812, 140, 100][i]!,
       watchers: this.watchers.filter((w) => w.resource === r).length,
       counters: {
+        ...emptyCacheCounters(),
         eventsReceived: this.rev * (3 - i),
         eventsDispatched: this.rev * 40,
         terminatedWatchers: 12,
@@ -379,8 +380,6 @@ export class FakeWatchscopeService implements WatchscopeService {
         consistentReads: 320,
         consistentReadFallbacks: 2,
         initializations: 1,
-        undecodable: 0,
-        encrypted: 0,
       },
     }));
     const snap: Snapshot = {

@@ -78,6 +78,32 @@ export type WatcherInfo = z.infer<typeof WatcherInfo>;
 
 export const ReadyState = z.enum(['Pending', 'Ready', 'Stopped']);
 
+/** The Cacher's running totals, as its metrics count them. */
+export const CacheCounters = z.object({
+  eventsReceived: z.number(),
+  eventsDispatched: z.number(),
+  terminatedWatchers: z.number(),
+  capacityIncreases: z.number(),
+  capacityDecreases: z.number(),
+  initEvents: z.number(),
+  readWaits: z.number(),
+  readWaitMsTotal: z.number(),
+  progressNotifies: z.number(),
+  progressRequests: z.number(),
+  bookmarksSent: z.number(),
+  consistentReads: z.number(),
+  consistentReadFallbacks: z.number(),
+  initializations: z.number(),
+  undecodable: z.number(),
+  encrypted: z.number(),
+});
+export type CacheCounters = z.infer<typeof CacheCounters>;
+
+/** Every counter at zero: a new Cacher's, and the base that fixtures fill in. */
+export function emptyCacheCounters(): CacheCounters {
+  return Object.fromEntries(Object.keys(CacheCounters.shape).map((k) => [k, 0])) as CacheCounters;
+}
+
 export const CacheInfo = z.object({
   resource: z.string(),
   group: z.string(),
@@ -96,24 +122,7 @@ export const CacheInfo = z.object({
   historyCapacity: z.number().int(),
   oldestResourceVersion: z.number().int(),
   watchers: z.number().int(),
-  counters: z.object({
-    eventsReceived: z.number(),
-    eventsDispatched: z.number(),
-    terminatedWatchers: z.number(),
-    capacityIncreases: z.number(),
-    capacityDecreases: z.number(),
-    initEvents: z.number(),
-    readWaits: z.number(),
-    readWaitMsTotal: z.number(),
-    progressNotifies: z.number(),
-    progressRequests: z.number(),
-    bookmarksSent: z.number(),
-    consistentReads: z.number(),
-    consistentReadFallbacks: z.number(),
-    initializations: z.number(),
-    undecodable: z.number(),
-    encrypted: z.number(),
-  }),
+  counters: CacheCounters,
   lastError: z.string().optional(),
 });
 export type CacheInfo = z.infer<typeof CacheInfo>;

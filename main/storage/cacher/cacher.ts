@@ -6,7 +6,7 @@ import type { StoredObject } from '../object.js';
 import type { Source, SourceListResult } from '../source.js';
 import { newTooManyRequests, newServiceUnavailable } from '../errors.js';
 import { areInitialEventsRequired } from '../initial-events.js';
-import type { CacheInfo, CloseReason, WatcherInfo } from '../../../shared/model.js';
+import { emptyCacheCounters, type CacheInfo, type CloseReason, type WatcherInfo } from '../../../shared/model.js';
 import { Ring } from '../../util/ring.js';
 import type { CacheListOptions, CacheListResult, CacheWatchOptions, CacheWatcherHandle, CacherView } from './types.js';
 import { realClock, type Clock } from './clock.js';
@@ -91,24 +91,7 @@ export class Cacher implements CacherView {
   private readonly freshness: Freshness;
   /** Lists served from the trigger index (metric label index="f:spec.nodeName"). */
   indexedLists = 0;
-  readonly counters: Counters = {
-    eventsReceived: 0,
-    eventsDispatched: 0,
-    terminatedWatchers: 0,
-    capacityIncreases: 0,
-    capacityDecreases: 0,
-    initEvents: 0,
-    readWaits: 0,
-    readWaitMsTotal: 0,
-    progressNotifies: 0,
-    progressRequests: 0,
-    bookmarksSent: 0,
-    consistentReads: 0,
-    consistentReadFallbacks: 0,
-    initializations: 0,
-    undecodable: 0,
-    encrypted: 0,
-  };
+  readonly counters: Counters = emptyCacheCounters();
 
   constructor(readonly config: CacherConfig) {
     const windowMs = config.eventsHistoryWindowMs ?? defaultEventsHistoryWindowMs;

@@ -6,6 +6,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type RequestOptio
 import https from 'node:https';
 import type { KubeConfig, User } from '@kubernetes/client-node';
 import { KubeError, explainCredentialError, explainHttpError, explainNetworkError } from './errors.js';
+import { JsonObjectFramer } from '../../util/json-object-framer.js';
 
 export interface KubeResponse {
   status: number;
@@ -30,8 +31,8 @@ export interface StreamHandle {
 }
 
 export interface StreamCallbacks {
-  /** One non-empty line of a 200 body (a watch event). */
-  onLine(line: string): void;
+  /** One JSON object of a 200 body (a watch event), as its text. */
+  onObject(text: string): void;
   /** The body ended or the connection dropped (err set) after a 200. */
   onClose(err?: KubeError): void;
   /** The request failed before a 200 (network, TLS, credentials or an HTTP error status). */
@@ -141,7 +142,7 @@ export class KubeClient {
   }
 
   /**
-   * A long-lived GET read line by line (a watch). The connect phase is bounded by `connectTimeoutMs`;
+   * A long-lived GET read object by object (a watch). The connect phase is bounded by `connectTimeoutMs`;
    * after the 200 the stream may stay silent for as long as the server keeps it open.
    */
   stream(path: string, opts: RequestOpts & { connectTimeoutMs?: number }, cb: StreamCallbacks): StreamHandle {
@@ -176,20 +177,21 @@ export class KubeClient {
         opened = true;
         cb.onOpen?.();
         res.setEncoding('utf8');
-        let buf = '';
+        const framer = new JsonObjectFramer();
         res.on('data', (chunk: string) => {
-          buf += chunk;
-          let i: number;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, i);
-            buf = buf.slice(i + 1);
-            if (line.trim() && !aborted) cb.onLine(line);
+          if (aborted) return;
+          let objects: string[];
+          try {
+            objects = framer.push(chunk);
+          } catch (e) {
+            // Not a stream of JSON objects: end it as a dropped connection, so the watch resumes.
+            r.destroy();
+            settle(() => cb.onClose(new KubeError('http', `watch ${path}: ${(e as Error).message}`)));
+            return;
           }
+          for (const o of objects) if (!aborted) cb.onObject(o);
         });
-        res.on('end', () => {
-          if (buf.trim() && !aborted) cb.onLine(buf);
-          settle(() => cb.onClose());
-        });
+        res.on('end', () => settle(() => cb.onClose()));
         res.on('error', (e) => settle(() => cb.onClose(explainNetworkError(e, this.server))));
         res.on('close', () => settle(() => cb.onClose(aborted ? undefined : explainNetworkError(Object.assign(new Error('stream closed'), { code: 'ECONNRESET' }), this.server))));
       });

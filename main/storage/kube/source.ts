@@ -311,11 +311,11 @@ export class KubeSource implements Source {
             if (attempt > 0) h.onReconnected?.();
             attempt = 0;
           },
-          onLine: (line) => {
+          onObject: (text) => {
             if (stopped) return;
             let ev: WatchLine;
             try {
-              ev = JSON.parse(line) as WatchLine;
+              ev = JSON.parse(text) as WatchLine;
             } catch {
               return;
             }
@@ -338,7 +338,7 @@ export class KubeSource implements Source {
             if (rv <= lastRV) return;
             lastRV = rv;
             const obj: KubeObject = { apiVersion, kind: r.kind, ...ev.object };
-            const event: SourceEvent = { type: ev.type, key: keyOf(prefix, obj), object: toStored(prefix, obj, line.length), resourceVersion: rv };
+            const event: SourceEvent = { type: ev.type, key: keyOf(prefix, obj), object: toStored(prefix, obj, text.length), resourceVersion: rv };
             h.onEvents([event]);
           },
           onClose: (err) => {
@@ -354,15 +354,7 @@ export class KubeSource implements Source {
     const handle: SourceWatch = {
       // No client-initiated progress on the watch API (see info()).
       requestProgress: () => undefined,
-      stop: () => {
-        if (ended) return;
-        ended = true;
-        stopped = true;
-        clearTimeout(timer);
-        stream?.abort();
-        this.watches.delete(handle);
-        h.onEnd({ reason: 'stopped', message: 'watch stopped' });
-      },
+      stop: () => end({ reason: 'stopped', message: 'watch stopped' }),
     };
     this.watches.add(handle);
     start();

@@ -9,7 +9,7 @@
 // / ShouldDelegateConsistentRead.
 import { StatusError, newBadRequest } from '../errors.js';
 import type { Profile } from './profiles.js';
-import { parseListOptions } from './options.js';
+import { parseListOptions, queryFlag } from './options.js';
 import { defaultedQuery, setListOptionsDefaults } from './defaults.js';
 import { validateListOptions } from './validation.js';
 import { reject, type CacheState, type Ctx, type RoutingDecision, type RoutingRequest, type RoutingVerb } from './decision.js';
@@ -39,8 +39,6 @@ export { listRow } from './list.js';
 
 const WRITE_VERBS = new Set<RoutingVerb>(['create', 'update', 'patch', 'delete']);
 
-const isTrue = (v: string | undefined) => v !== undefined && !(v === '0' || v.toLowerCase() === 'false');
-
 export function decide(req: RoutingRequest, cache: CacheState, profile: Profile): RoutingDecision {
   try {
     return decideInner(req, cache, profile);
@@ -52,7 +50,7 @@ export function decide(req: RoutingRequest, cache: CacheState, profile: Profile)
 }
 
 function decideInner(req: RoutingRequest, cache: CacheState, profile: Profile): RoutingDecision {
-  const verb: RoutingVerb = req.verb === 'list' && isTrue(req.query.watch) ? 'watch' : req.verb;
+  const verb: RoutingVerb = req.verb === 'list' && queryFlag(req.query.watch) ? 'watch' : req.verb;
   if (WRITE_VERBS.has(verb)) return decideWrite({ req, cache, profile, effectiveQuery: { ...req.query } }, verb);
 
   const parsed = parseListOptions(req.query, verb === 'watch');

@@ -31,6 +31,11 @@ export function parseQueryBool(v: string): boolean {
   return !(v === '0' || v.toLowerCase() === 'false');
 }
 
+/** A boolean query parameter that defaults to false when absent (watch, allowWatchBookmarks). */
+export function queryFlag(v: string | undefined): boolean {
+  return v !== undefined && parseQueryBool(v);
+}
+
 /** strconv.ParseInt(v, 10, 64) with Go's error text. */
 export function parseQueryInt(v: string): { value: number } | { error: string } {
   if (!/^[+-]?\d+$/.test(v)) return { error: `strconv.ParseInt: parsing ${goQuote(v)}: invalid syntax` };
@@ -62,8 +67,8 @@ export function parseListOptions(query: Record<string, string>, verbIsWatch: boo
     labelSelector: query.labelSelector ?? '',
     fieldSelector: query.fieldSelector ?? '',
     sendInitialEvents: has('sendInitialEvents') ? parseQueryBool(query.sendInitialEvents!) : undefined,
-    allowWatchBookmarks: has('allowWatchBookmarks') ? parseQueryBool(query.allowWatchBookmarks!) : false,
-    watch: verbIsWatch || (has('watch') && parseQueryBool(query.watch!)),
+    allowWatchBookmarks: queryFlag(query.allowWatchBookmarks),
+    watch: verbIsWatch || queryFlag(query.watch),
     timeoutSeconds: int('timeoutSeconds'),
   };
   return decodeError === undefined ? { options } : { options, decodeError };

@@ -106,5 +106,3 @@ export async function waitReadyOr503(ctx: ResourceRequestContext, d: RoutingDeci
     timer?.clear();
   }
 }
-
-export const isTrueParam = (v: string | undefined): boolean => v !== undefined && !(v === '0' || v.toLowerCase() === 'false');

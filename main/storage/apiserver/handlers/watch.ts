@@ -9,11 +9,12 @@ import type { CacheWatchOptions, WatchEvent } from '../../cacher/types.js';
 import type { CloseReason } from '../../../../shared/model.js';
 import { isStatusError, type Status } from '../../errors.js';
 import { parseResourceVersion } from '../../routing/validation.js';
+import { queryFlag } from '../../routing/options.js';
 import { areInitialEventsRequired } from '../../initial-events.js';
 import { toStatusError, waitDrain, writeChunk, writeStatus } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { StorageWatch } from '../storage-watch.js';
-import { cacherOf, isTrueParam, routingRequest, selectorsOrReject, sendError, sendRejected, waitReadyOr503 } from './common.js';
+import { cacherOf, routingRequest, selectorsOrReject, sendError, sendRejected, waitReadyOr503 } from './common.js';
 import type { KubeObject } from '../../object.js';
 import { refusedPathKey } from './names.js';
 import { setLongTimeout } from '../../../util/long-timeout.js';
@@ -119,9 +120,9 @@ export async function handleWatch(ctx: ResourceRequestContext): Promise<void> {
         fieldSelector: sel.field,
         resourceVersion: rv,
         resourceVersionText: rvText,
-        sendInitialEvents: sieParam !== undefined && ctx.profile.gates.WatchList ? isTrueParam(sieParam) : undefined,
+        sendInitialEvents: sieParam !== undefined && ctx.profile.gates.WatchList ? queryFlag(sieParam) : undefined,
         requestProgress: d.requestProgress,
-        allowWatchBookmarks: isTrueParam(q.allowWatchBookmarks),
+        allowWatchBookmarks: queryFlag(q.allowWatchBookmarks),
         initialEventsEndBookmarkAfterInterval: ctx.profile.rules.initialEventsEndBookmark === 'afterInitialEvents',
         deadline,
         userAgent: ctx.userAgent,
@@ -141,9 +142,9 @@ export async function handleWatch(ctx: ResourceRequestContext): Promise<void> {
         fieldSelector: sel.field,
         resourceVersion: rv,
         resourceVersionText: rvText,
-        initialEvents: areInitialEventsRequired(rv, q.sendInitialEvents !== undefined ? isTrueParam(q.sendInitialEvents) : undefined),
-        initialEventsEndBookmark: isTrueParam(q.sendInitialEvents) && isTrueParam(q.allowWatchBookmarks),
-        allowWatchBookmarks: isTrueParam(q.allowWatchBookmarks),
+        initialEvents: areInitialEventsRequired(rv, q.sendInitialEvents !== undefined ? queryFlag(q.sendInitialEvents) : undefined),
+        initialEventsEndBookmark: queryFlag(q.sendInitialEvents) && queryFlag(q.allowWatchBookmarks),
+        allowWatchBookmarks: queryFlag(q.allowWatchBookmarks),
         userAgent: ctx.userAgent,
         registry: ctx.storageWatchers,
       });
