@@ -1,9 +1,10 @@
 // Patch application for PATCH requests.
 //  - application/merge-patch+json: RFC 7386 JSON merge patch.
-//  - application/strategic-merge-patch+json: treated as a merge patch for maps. Lists are
-//    replaced whole instead of merged by their patchMergeKey, and directives ($patch,
-//    $retainKeys, $setElementOrder/..., $deleteFromPrimitiveList/...) are dropped. That is enough
-//    for kubectl apply/label/annotate/scale on maps; list-level merges need the Go schemas.
+//  - application/strategic-merge-patch+json: a merge patch for maps. Without the Go types'
+//    patchMergeKey tags, a list of objects is merged element by element when every element on
+//    both sides carries one of the well-known merge keys (MERGE_KEYS below), honouring
+//    $patch: delete/replace and $setElementOrder; $deleteFromPrimitiveList removes values from a
+//    list of scalars; any other list is replaced whole, and $retainKeys is ignored.
 //  - application/json-patch+json: RFC 6902 operations.
 import { StatusError, newBadRequest } from '../../errors.js';
 
