@@ -26,17 +26,21 @@ function keyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki
 
 const serial = () => '01' + randomBytes(8).toString('hex');
 
+/** An unsigned certificate for `publicKey`, valid from a minute ago for a year, with a fresh serial. */
+function newCertificate(publicKey: forge.pki.rsa.PublicKey, now: Date): forge.pki.Certificate {
+  const c = forge.pki.createCertificate();
+  c.publicKey = publicKey;
+  c.serialNumber = serial();
+  c.validity.notBefore = new Date(now.getTime() - 60_000);
+  c.validity.notAfter = new Date(now.getTime() + 365 * 24 * 3600_000);
+  return c;
+}
+
 export function generateServingCerts(hosts: string[] = ['127.0.0.1', 'localhost']): ServingCerts {
   const now = new Date();
-  const notBefore = new Date(now.getTime() - 60_000);
-  const notAfter = new Date(now.getTime() + 365 * 24 * 3600_000);
 
   const ca = keyPair();
-  const caCert = forge.pki.createCertificate();
-  caCert.publicKey = ca.publicKey;
-  caCert.serialNumber = serial();
-  caCert.validity.notBefore = notBefore;
-  caCert.validity.notAfter = notAfter;
+  const caCert = newCertificate(ca.publicKey, now);
   const caName = [{ name: 'commonName', value: `watchscope-ca-${Math.floor(now.getTime() / 1000)}` }];
   caCert.setSubject(caName);
   caCert.setIssuer(caName);
@@ -48,11 +52,7 @@ export function generateServingCerts(hosts: string[] = ['127.0.0.1', 'localhost'
   caCert.sign(ca.privateKey, forge.md.sha256.create());
 
   const srv = keyPair();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = srv.publicKey;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = notBefore;
-  cert.validity.notAfter = notAfter;
+  const cert = newCertificate(srv.publicKey, now);
   cert.setSubject([{ name: 'commonName', value: 'watchscope-apiserver' }]);
   cert.setIssuer(caName);
   const altNames = hosts.map((h) => (/^[\d.]+$/.test(h) || h.includes(':') ? { type: 7, ip: h } : { type: 2, value: h }));

@@ -53,12 +53,7 @@ export class WatchCacheStore {
     if (prev) this.unindex(prev);
     else this.keys.splice(lowerBound(this.keys, e.key), 0, e.key);
     this.byKey.set(e.key, e);
-    const v = this.indexValue(e);
-    if (v !== undefined) {
-      let s = this.index.get(v);
-      if (!s) this.index.set(v, (s = new Set()));
-      s.add(e.key);
-    }
+    this.addToIndex(e);
     return prev;
   }
 
@@ -70,6 +65,14 @@ export class WatchCacheStore {
     if (this.keys[i] === key) this.keys.splice(i, 1);
     this.unindex(prev);
     return prev;
+  }
+
+  private addToIndex(e: StoreElement): void {
+    const v = this.indexValue(e);
+    if (v === undefined) return;
+    let s = this.index.get(v);
+    if (!s) this.index.set(v, (s = new Set()));
+    s.add(e.key);
   }
 
   private unindex(e: StoreElement): void {
@@ -89,12 +92,7 @@ export class WatchCacheStore {
     for (const e of sorted) {
       if (!this.byKey.has(e.key)) this.keys.push(e.key);
       this.byKey.set(e.key, e);
-      const v = this.indexValue(e);
-      if (v !== undefined) {
-        let s = this.index.get(v);
-        if (!s) this.index.set(v, (s = new Set()));
-        s.add(e.key);
-      }
+      this.addToIndex(e);
     }
   }
 

@@ -4,9 +4,9 @@
 import protobuf from 'protobufjs';
 import { StatusError } from '../../errors.js';
 import type { KubeObject } from '../../object.js';
+import { PROTOBUF_MAGIC as MAGIC } from '../../etcd/codec.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
-const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
 // Field numbers: apimachinery runtime/generated.proto, meta/v1 and core/v1 generated.proto.
 const SCHEMA = `
