@@ -190,9 +190,10 @@ class SoakWatcher {
         if (seg.errorStatus?.code !== 410) rv = seg.endRv;
       } else {
         rv = seg.endRv;
-        // Every fourth watcher is slow to come back, as a client paused or restarting: by then
-        // compactions and the cache's history window may have moved past its RV (410, relist).
-        if (this.id % 4 === 3) await sleep(8000);
+        // Some watchers are slow to come back, as a client paused or restarting: after a long
+        // pause the cache's history window has moved past their RV (410, relist).
+        if (this.id % 10 === 9) await sleep(80_000);
+        else if (this.id % 4 === 3) await sleep(8000);
       }
     }
   }

@@ -147,6 +147,12 @@ const tokenRows: Row[] = TOKENS.flatMap(([label, make]) =>
 );
 
 const headerRows: Row[] = [
+  // A flood of these once evicted the decision log; each is refused before anything is parsed.
+  ...['labelSelector', 'fieldSelector', 'continue'].map((k): Row => ({
+    name: `15 KB ${k} without the token`,
+    send: req('GET', `/api/v1/pods?${k}=${'x'.repeat(15_000)}`, { token: null, headers: { 'User-Agent': 'flood' } }),
+    want: unauthorized,
+  })),
   ...['application/yaml', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'].map((ct): Row => ({
     name: `POST with Content-Type ${ct}`,
     send: req('POST', '/api/v1/namespaces/default/configmaps', { body: JSON.stringify(cm('ct')), headers: { 'Content-Type': ct } }),
