@@ -7,7 +7,7 @@
 // up is closed instead (the stream ends and the client re-lists). Documented deviation.
 import type { KubeObject, StoredObject } from '../object.js';
 import type { Source, SourceEvent, SourceWatch } from '../source.js';
-import type { Selector, WatchEvent } from '../cacher/types.js';
+import type { WatchEvent, WatchRequestOptions } from '../cacher/types.js';
 import type { CloseReason, WatcherInfo } from '../../../shared/model.js';
 import { StatusError, newInternalError, type Status } from '../errors.js';
 import { objectFields } from '../selectors/object_fields.js';
@@ -19,21 +19,13 @@ import type { StorageWatcherRegistry } from './storage-watchers.js';
 
 export const storageWatchBufferSize = 200;
 
-export interface StorageWatchOptions {
+export interface StorageWatchOptions extends WatchRequestOptions {
   res: ResourceInfo;
   source: Source;
   collectionKey: string;
-  namespace?: string;
-  name?: string;
-  labelSelector: Selector;
-  fieldSelector: Selector;
-  /** 0 with initialEvents: list the current state first. */
-  resourceVersion: number;
-  resourceVersionText: string;
+  /** List the current state first (areInitialEventsRequired), then watch from its revision. */
   initialEvents: boolean;
   initialEventsEndBookmark: boolean;
-  allowWatchBookmarks: boolean;
-  userAgent: string;
   registry: StorageWatcherRegistry;
 }
 

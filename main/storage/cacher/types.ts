@@ -48,7 +48,11 @@ export interface CacheListResult {
   index?: string;
 }
 
-export interface CacheWatchOptions {
+/**
+ * What a watch asks for, whoever serves it (the Cacher, or storage when the cache is off or the
+ * router sends the watch there): upstream's storage.ListOptions and SelectionPredicate for a watch.
+ */
+export interface WatchRequestOptions {
   namespace?: string;
   name?: string;
   labelSelector: Selector;
@@ -57,6 +61,11 @@ export interface CacheWatchOptions {
   resourceVersion: number;
   /** The original string ('' vs '0' matters for display). */
   resourceVersionText: string;
+  allowWatchBookmarks: boolean;
+  userAgent: string;
+}
+
+export interface CacheWatchOptions extends WatchRequestOptions {
   /**
    * The client's sendInitialEvents after the WatchList gate; undefined when not sent. With RV 0,
    * absent is the legacy initial-state watch and `false` starts at the cache RV without it.
@@ -64,7 +73,6 @@ export interface CacheWatchOptions {
   sendInitialEvents?: boolean;
   /** A watch-list at a future RV waits for the cache; with this, progress is requested meanwhile. */
   requestProgress?: boolean;
-  allowWatchBookmarks: boolean;
   /**
    * Watch-list: send the k8s.io/initial-events-end bookmark straight after the initial events, at
    * the cache's RV when the watcher registered (1.32+ setInitialEventsEndBookmarkIfRequested);
@@ -75,7 +83,6 @@ export interface CacheWatchOptions {
   bookmarkAfterResourceVersion?: number;
   /** Absolute deadline (ms since epoch) of the watch request; bookmarks stop 2s before it. */
   deadline: number;
-  userAgent: string;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
