@@ -467,6 +467,36 @@ for (const run of runs) {
       expect(a.events[0]).toMatch(/^ERROR 410 Expired: too old resource version/);
     });
 
+    it('snapshots: once 100 events fill the history buffer, none is kept below the oldest — not even at its RV − 1', async () => {
+      // Secrets: nothing but this test writes them, so both caches buffer exactly these events.
+      const sPath = `/api/v1/namespaces/${ns}/secrets`;
+      const cacher = ws.backend.cachers.get('secrets')!;
+      expect(cacher.info()).toMatchObject({ historyLen: 0, historyCapacity: 100 });
+      const revs: number[] = [];
+      for (let i = 0; i < 100; i++) revs.push(await create(sPath, { metadata: { name: `s-${String(i).padStart(3, '0')}` } }));
+      for (const t of [real, mine]) await rawRequest(t, 'GET', `${sPath}?resourceVersion=${revs[99]}`);
+      expect(cacher.info()).toMatchObject({ historyLen: 100, historyCapacity: 100 });
+      const first = revs[0]!;
+      const diffs: string[] = [];
+      const served: string[] = [];
+      for (const at of [first - 1, first, revs[50]!]) {
+        const path = `${sPath}?resourceVersion=${at}&resourceVersionMatch=Exact&limit=3`;
+        const before = await cacheListCount(real, 'secrets');
+        const since = ws.decisions.lastId;
+        const [a, b] = [shapeOf(await rawRequest(real, 'GET', path)), shapeOf(await rawRequest(mine, 'GET', path))];
+        const realFromCache = (await cacheListCount(real, 'secrets')) > before;
+        const d = ws.decisionsSince(since).at(-1);
+        if (differs(JSON.stringify(a), JSON.stringify(b))) diffs.push(`${path}\n    real:       ${JSON.stringify(a)}\n    watchscope: ${JSON.stringify(b)}`);
+        served.push(`${at - first}: real ${realFromCache ? 'cache' : 'etcd'}, watchscope ${d?.servedBy} (${d?.reason})`);
+      }
+      expect(diffs.join('\n')).toBe('');
+      expect(served).toEqual([
+        '-1: real etcd, watchscope etcd (snapshotUnavailable)',
+        '0: real cache, watchscope cache (exactRVFromSnapshot)',
+        `${revs[50]! - first}: real cache, watchscope cache (exactRVFromSnapshot)`,
+      ]);
+    }, 90_000);
+
     it("compactions: a direct etcd compaction leaves the snapshots served; one recorded in compact_rev_key (as kube-apiserver's compactor does) prunes them within 15 s", async () => {
       const token = (at: number) => Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: at, start: 'cm-01\u0000' })).toString('base64url');
       const q = (s: string) => `${cmPath}?${s}`;
