@@ -98,6 +98,13 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['demo', 'stray'])).toThrow('unexpected argument "stray" for demo');
   });
 
+  it('parses open with an optional --pid', () => {
+    expect(parseArgs(['open'])).toEqual({ cmd: 'open' });
+    expect(parseArgs(['open', '--pid', '4242'])).toEqual({ cmd: 'open', pid: 4242 });
+    for (const v of ['0', '-1', 'abc', '12x', '99999999999']) expect(() => parseArgs(['open', '--pid', v]), v).toThrow(`--pid wants a process id, got "${v}"`);
+    expect(() => parseArgs(['open', 'extra'])).toThrow('unexpected argument "extra" for open');
+  });
+
   it('parses serve in kube mode', () => {
     expect(parseArgs(['serve', '--kubeconfig', 'k', '--context', 'prod', '--allow-writes'])).toMatchObject({
       mode: 'kube',

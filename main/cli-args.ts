@@ -33,6 +33,7 @@ export type Command =
   | { cmd: 'replay'; file: string; web: boolean; uiPort: number; profile?: string; gates: Record<string, boolean>; compare: boolean; json: boolean; report?: string }
   | { cmd: 'audit'; file: string; profile?: string; gates: Record<string, boolean>; output: 'text' | 'json'; etcdProgress: boolean }
   | { cmd: 'contexts'; kubeconfig?: string }
+  | { cmd: 'open'; pid?: number }
   | { cmd: 'scenarios' };
 
 export class UsageError extends Error {}
@@ -130,6 +131,11 @@ const commands: Record<string, CommandSpec> = {
     flags: [{ name: 'kubeconfig', arg: 'FILE', help: 'kubeconfig to read' }],
   },
   scenarios: { summary: 'list the scenario presets of the demo', usage: 'watchscope scenarios', flags: [] },
+  open: {
+    summary: 'print a fresh one-time `ui:` link to the web UI of a running watchscope (each link opens once)',
+    usage: 'watchscope open [--pid PID]',
+    flags: [{ name: 'pid', arg: 'PID', help: 'which running watchscope, when several serve a web UI' }],
+  },
 };
 
 export function helpText(topic?: string): string {
@@ -320,6 +326,11 @@ export function parseArgs(argv: string[]): Command {
       return { cmd, kubeconfig: one('kubeconfig') };
     case 'scenarios':
       return { cmd };
+    case 'open': {
+      const pid = one('pid');
+      if (pid !== undefined && !/^[1-9]\d{0,9}$/.test(pid)) throw new UsageError(`--pid wants a process id, got "${pid}"`);
+      return { cmd, ...(pid !== undefined ? { pid: Number(pid) } : {}) };
+    }
     case 'demo':
       return {
         cmd,

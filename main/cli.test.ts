@@ -1,7 +1,8 @@
 // The CLI as a user runs it: a child process (`node --import tsx main/cli.ts …`, so no build is
 // needed), against a real etcd, with kubectl talking to the endpoint it serves.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,9 +29,9 @@ interface Finished {
   ms: number;
 }
 
-function startCli(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; done: Promise<Finished> } {
+function startCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; stdout: () => string; stderr: () => string; done: Promise<Finished> } {
   const t0 = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -40,8 +41,8 @@ function startCli(args: string[]): { child: ChildProcess; stdout: () => string; 
 }
 
 /** Runs the CLI to completion; SIGKILLs it after limitMs so a hang fails the test instead of the suite. */
-async function runCli(args: string[], limitMs = 20_000): Promise<Finished> {
-  const c = startCli(args);
+async function runCli(args: string[], limitMs = 20_000, env: Record<string, string> = {}): Promise<Finished> {
+  const c = startCli(args, env);
   const t = setTimeout(() => c.child.kill('SIGKILL'), limitMs);
   try {
     return await c.done;
@@ -69,6 +70,7 @@ const FLAGS: Record<string, string[]> = {
   replay: ['web', 'ui-port', 'profile', 'gate', 'compare', 'json', 'report'],
   contexts: ['kubeconfig'],
   scenarios: [],
+  open: ['pid'],
 };
 
 describe('watchscope CLI (child process)', () => {
@@ -242,6 +244,65 @@ describe('watchscope CLI (child process)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('`watchscope open` gets a fresh one-time link from the running web UI; a spent link says to run it', async () => {
+    const etcd = await startEtcd();
+    const runtime = mkdtempSync(join(tmpdir(), 'watchscope-cli-runtime-'));
+    const env = { XDG_RUNTIME_DIR: runtime };
+    const c = startCli(['serve', '--etcd', etcd.endpoint, '--ui', '--resources', 'configmaps'], env);
+    const status = (url: string) =>
+      new Promise<{ status: number; body: string }>((res, rej) => {
+        http
+          .get(url, (r) => {
+            let body = '';
+            r.on('data', (b: Buffer) => (body += b.toString()));
+            r.on('end', () => res({ status: r.statusCode ?? 0, body }));
+          })
+          .on('error', rej);
+      });
+    try {
+      await until(() => c.stdout().includes('ready (Ctrl-C to stop)') || c.child.exitCode !== null, 30_000, 'serve --ui to print ready');
+      expect(c.stderr()).toBe('');
+      const first = /^ui: (\S+)$/m.exec(c.stdout())![1]!;
+      expect(c.stdout()).toContain('note: the ui: link opens once; `watchscope open` prints a fresh one');
+      const file = join(runtime, 'watchscope', `ui-${c.child.pid}.json`);
+      expect(statSync(join(runtime, 'watchscope')).mode & 0o777).toBe(0o700);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readFileSync(file, 'utf8')).not.toContain(new URL(first).searchParams.get('token'));
+
+      expect((await status(first)).status).toBe(302);
+      const spent = await status(first);
+      expect(spent.status).toBe(401);
+      expect(spent.body).toContain('run `watchscope open`');
+
+      const opened = await runCli(['open'], 20_000, env);
+      expect(opened.stderr).toBe('');
+      expect(opened.code).toBe(0);
+      const fresh = /^ui: (\S+)$/m.exec(opened.stdout)![1]!;
+      expect(new URL(fresh).origin).toBe(new URL(first).origin);
+      expect(fresh).not.toBe(first);
+      expect((await status(fresh)).status).toBe(302);
+      expect((await status(fresh)).status).toBe(401);
+
+      const wrongPid = await runCli(['open', '--pid', '1'], 20_000, env);
+      expect(wrongPid.code).toBe(1);
+      expect(lines(wrongPid.stderr)).toEqual([`watchscope: no running watchscope with pid 1 serves a web UI (running: pid ${c.child.pid} at ${new URL(first).origin})`]);
+
+      c.child.kill('SIGINT');
+      expect((await c.done).code).toBe(0);
+      expect(existsSync(file)).toBe(false);
+      const none = await runCli(['open'], 20_000, env);
+      expect(none.code).toBe(1);
+      expect(lines(none.stderr)).toEqual(['watchscope: no running watchscope of yours serves a web UI (start one with `watchscope demo --web` or `watchscope serve … --ui`)']);
+    } finally {
+      if (c.child.exitCode === null && c.child.signalCode === null) {
+        c.child.kill('SIGKILL');
+        await c.done;
+      }
+      await etcd.stop();
+      rmSync(runtime, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   describe('serve --etcd on a real etcd', () => {
     let etcd: EtcdProcess;

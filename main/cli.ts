@@ -1,13 +1,15 @@
-// watchscope's command line: `serve` (etcd or kubeconfig context), `demo`, `contexts`,
-// `scenarios`. Node only — it never imports electron; the desktop window is a separate process.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// watchscope's command line: `serve` (etcd or kubeconfig context), `demo`, `replay`, `audit`,
+// `contexts`, `scenarios`, and `open` (a fresh link to a running web UI). Node only — it never
+// imports electron; the desktop window is a separate process.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { helpText, parseArgs, UsageError, type Command } from './cli-args.js';
 import type { WebUi } from './web.js';
-import type { ConnectRequest } from '../shared/ipc.js';
+import type { ConnectRequest, WatchscopeService } from '../shared/ipc.js';
 
 // The storage stack, the web UI and the kube client load on demand: `--help` and usage errors
 // answer at once instead of after compiling and loading all of them.
@@ -69,12 +71,39 @@ type Session = InstanceType<Awaited<ReturnType<typeof loadSession>>['Session']>;
 // (process.exit from a usage failure after the start, a second Ctrl-C). kill -9 is covered by the
 // etcd child's own watchdog.
 let active: { session: Session; ui?: WebUi } | undefined;
-process.on('exit', () => active?.session.abandon());
+/** This process's record for `watchscope open` (ui-session-file.ts), while a web UI is served. */
+let uiSessionFile: string | undefined;
+process.on('exit', () => {
+  active?.session.abandon();
+  if (uiSessionFile) rmSync(uiSessionFile, { force: true });
+});
+
+/** Starts the web UI and registers it for `watchscope open`; prints its first `ui:` link. */
+async function serveWebUi(service: WatchscopeService, rendererDir: string, port: number): Promise<WebUi> {
+  const { startWebUi } = await import('./web.js');
+  const controlToken = randomBytes(32).toString('base64url');
+  const ui = await startWebUi({ service, rendererDir, controlToken, ...(port ? { port } : {}) });
+  out(`ui: ${ui.url}`);
+  try {
+    const { writeUiSessionFile } = await import('./ui-session-file.js');
+    uiSessionFile = writeUiSessionFile({ pid: process.pid, origin: ui.origin, controlToken });
+    out('note: the ui: link opens once; `watchscope open` prints a fresh one');
+  } catch (e) {
+    out(`note: the ui: link opens once, and \`watchscope open\` cannot reach this session: ${errText(e)}`);
+  }
+  return ui;
+}
+
+async function closeWebUi(ui: WebUi | undefined): Promise<void> {
+  if (uiSessionFile) rmSync(uiSessionFile, { force: true });
+  uiSessionFile = undefined;
+  await ui?.close().catch(() => undefined);
+}
 
 async function stopActive(): Promise<void> {
   const a = active;
   if (!a) return;
-  await a.ui?.close().catch(() => undefined);
+  await closeWebUi(a.ui);
   await a.session.close().catch(() => undefined);
   active = undefined;
 }
@@ -163,10 +192,8 @@ async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req
     if (!rendererDir) {
       out('ui: not available — the renderer is not built (run `npm run build`)');
     } else {
-      const { startWebUi } = await import('./web.js');
-      ui = await startWebUi({ service: session, rendererDir, ...(cmd.uiPort ? { port: cmd.uiPort } : {}) });
+      ui = await serveWebUi(session, rendererDir, cmd.uiPort);
       active.ui = ui;
-      out(`ui: ${ui.url}`);
     }
   }
   let scenarioDone: Promise<void> = Promise.resolve();
@@ -213,6 +240,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'replay':
       return runReplay(cmd);
+    case 'open':
+      return runOpen(cmd);
     case 'audit': {
       const { auditReport } = await import('./cluster/report/run.js');
       const { renderReportText } = await import('./cluster/report/upgrade.js');
@@ -326,15 +355,35 @@ async function runReplay(cmd: Extract<Command, { cmd: 'replay' }>): Promise<void
     await replay.close();
     return fail('the renderer is not built (run `npm run build`)');
   }
-  const { startWebUi } = await import('./web.js');
-  const ui = await startWebUi({ service: replay, rendererDir, ...(cmd.uiPort ? { port: cmd.uiPort } : {}) });
-  out(`ui: ${ui.url}`);
+  const ui = await serveWebUi(replay, rendererDir, cmd.uiPort);
   out('ready (Ctrl-C to stop)');
   const sig = await waitForSignal();
   out(`stopping (${sig})`);
-  await ui.close().catch(() => undefined);
+  await closeWebUi(ui);
   await replay.close();
   out('stopped');
+}
+
+async function runOpen(cmd: Extract<Command, { cmd: 'open' }>): Promise<void> {
+  const { findUiSessions, requestFreshLink } = await import('./ui-session-file.js');
+  let running;
+  try {
+    running = findUiSessions();
+  } catch (e) {
+    return fail(errText(e));
+  }
+  const list = running.map((r) => `pid ${r.pid} at ${r.origin}`).join(', ');
+  const target = cmd.pid !== undefined ? running.find((r) => r.pid === cmd.pid) : running.length === 1 ? running[0] : undefined;
+  if (!target) {
+    if (running.length === 0) return fail('no running watchscope of yours serves a web UI (start one with `watchscope demo --web` or `watchscope serve … --ui`)');
+    if (cmd.pid !== undefined) return fail(`no running watchscope with pid ${cmd.pid} serves a web UI (running: ${list})`);
+    return fail(`several watchscope processes serve a web UI: choose one with --pid (${list})`, 2);
+  }
+  try {
+    out(`ui: ${await requestFreshLink(target)}`);
+  } catch (e) {
+    fail(errText(e));
+  }
 }
 
 async function currentContext(kubeconfig: string | undefined): Promise<string> {

@@ -180,3 +180,64 @@ describe('one request never ends the process', () => {
     await stillServes();
   });
 });
+
+describe('fresh one-time links (watchscope open)', () => {
+  const control = 'control-token-for-this-test-0123456789';
+  let other: WebUi;
+  beforeAll(async () => {
+    other = await startWebUi({ service, rendererDir: dir, controlToken: control });
+  });
+  afterAll(async () => {
+    await other?.close();
+  });
+  const call = (method: string, pathname: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: other.port, path: pathname, method, headers }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const open = (url: string) => call('GET', new URL(url).pathname + new URL(url).search);
+
+  it('says how to get a fresh link when a spent one is opened again', async () => {
+    expect((await open(other.url)).status).toBe(302);
+    const again = await open(other.url);
+    expect(again.status).toBe(401);
+    expect(again.body).toBe('This link was already used or is wrong. For a fresh link, run `watchscope open` in a terminal (the session keeps running).\n');
+    expect(again.body).not.toMatch(/restart/i);
+  });
+
+  it('mints a link only for the control token holder; each minted link opens once', async () => {
+    expect((await call('POST', '/-/link')).status).toBe(401);
+    expect((await call('POST', '/-/link', { authorization: 'Bearer wrong-token' })).status).toBe(401);
+    expect((await call('POST', '/-/link', { authorization: `Bearer ${control}x` })).status).toBe(401);
+    expect((await call('GET', '/-/link', { authorization: `Bearer ${control}` })).status).toBe(405);
+    expect((await call('POST', '/-/link', { authorization: `Bearer ${control}`, host: 'evil.example' })).status).toBe(403);
+    // A UI started without a control token mints nothing, whatever is sent.
+    const noControl = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: ui.port, path: '/-/link', method: 'POST', headers: { authorization: `Bearer ${control}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(noControl).toBe(401);
+
+    const minted = await call('POST', '/-/link', { authorization: `Bearer ${control}` });
+    expect(minted.status).toBe(200);
+    const { url } = JSON.parse(minted.body) as { url: string };
+    expect(url).toMatch(new RegExp(`^${other.origin}/\\?token=[A-Za-z0-9_-]{32}$`));
+    const second = JSON.parse((await call('POST', '/-/link', { authorization: `Bearer ${control}` })).body) as { url: string };
+    expect(second.url).not.toBe(url);
+    // Both are good, once each, in any order.
+    expect((await open(second.url)).status).toBe(302);
+    expect((await open(url)).status).toBe(302);
+    expect((await open(url)).status).toBe(401);
+    expect((await open(second.url)).status).toBe(401);
+    expect((await open(other.newLink())).status).toBe(302);
+  });
+});

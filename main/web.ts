@@ -3,7 +3,9 @@
 //
 // Access control: the printed URL carries a one-time token. The first request presenting it
 // gets an HttpOnly, SameSite=Strict session cookie and is redirected to a token-free URL; the
-// token is then spent. Every later request (static files and the WebSocket upgrade) needs that
+// token is then spent; `watchscope open` asks the running process for another one-time link
+// (CONTROL_LINK_PATH, with a control token only the user's 0600 session file holds; see
+// ui-session-file.ts). Every later request (static files and the WebSocket upgrade) needs that
 // cookie, the Host header must name the loopback address we bound (DNS-rebinding guard) and the
 // WebSocket's Origin must be our own origin (cross-site WebSocket hijacking guard).
 import http from 'node:http';
@@ -31,6 +33,12 @@ export const CONTENT_SECURITY_POLICY =
 
 export const SESSION_COOKIE = 'watchscope_session';
 
+/** POST here with `Authorization: Bearer <control token>` answers {"url": a fresh one-time link}. */
+export const CONTROL_LINK_PATH = '/-/link';
+export const FRESH_LINK_HINT = 'For a fresh link, run `watchscope open` in a terminal (the session keeps running).';
+/** Minted links not yet opened; the oldest is forgotten beyond this. */
+const MAX_UNSPENT_LINKS = 16;
+
 /** Above this many bytes queued on a socket, snapshots are dropped until it drains. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Inbound messages are small requests; anything larger is refused. */
@@ -46,6 +54,8 @@ export interface WebUiOptions {
   port?: number;
   /** For tests: a fixed token instead of a random one. */
   token?: string;
+  /** Enables CONTROL_LINK_PATH for holders of this secret (the CLI keeps it in a 0600 session file). */
+  controlToken?: string;
 }
 
 export interface WebUi {
@@ -54,6 +64,8 @@ export interface WebUi {
   /** The origin without the token. */
   origin: string;
   port: number;
+  /** A fresh one-time link (as `watchscope open` gets through CONTROL_LINK_PATH). */
+  newLink(): string;
   close(): Promise<void>;
 }
 
@@ -96,7 +108,19 @@ function securityHeaders(): Record<string, string> {
 export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
   const host = opts.host ?? '127.0.0.1';
   const rendererDir = path.resolve(opts.rendererDir);
-  let token: string | null = opts.token ?? randomBytes(24).toString('base64url');
+  // Links not yet opened, each good once. `watchscope open` adds one through the control path.
+  const unspent: string[] = [opts.token ?? randomBytes(24).toString('base64url')];
+  const firstLink = unspent[0]!;
+  const mintLink = (): string => {
+    const t = randomBytes(24).toString('base64url');
+    unspent.push(t);
+    if (unspent.length > MAX_UNSPENT_LINKS) unspent.shift();
+    return `${origin}/?${WEB_TOKEN_PARAM}=${t}`;
+  };
+  const controlOk = (req: http.IncomingMessage): boolean => {
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    return !!opts.controlToken && !!m && sameSecret(m[1]!, opts.controlToken);
+  };
   const sessions = new Set<string>();
   let allowedHosts = new Set<string>();
   let origin = '';
@@ -131,13 +155,21 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
 
   const server = http.createServer((req, res) => {
     if (!hostOk(req)) return deny(res, 403, 'unexpected Host header');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
     const u = parseTarget(req.url);
     if (!u) return deny(res, 400, 'bad request target');
+    if (u.pathname === CONTROL_LINK_PATH) {
+      if (req.method !== 'POST') return deny(res, 405, 'method not allowed');
+      if (!controlOk(req)) return deny(res, 401, 'unauthorized');
+      res.writeHead(200, { ...securityHeaders(), 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ url: mintLink() }));
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
     const presented = u.searchParams.get(WEB_TOKEN_PARAM);
     if (presented !== null) {
-      if (token !== null && sameSecret(token, presented)) {
-        token = null; // one-time: spent on first use
+      const i = unspent.findIndex((t) => sameSecret(t, presented));
+      if (i >= 0) {
+        unspent.splice(i, 1); // one-time: spent on first use
         const sid = randomBytes(24).toString('base64url');
         sessions.add(sid);
         u.searchParams.delete(WEB_TOKEN_PARAM);
@@ -149,9 +181,9 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
         res.end();
         return;
       }
-      return deny(res, 401, 'This link was already used or is wrong. Restart watchscope to get a new one.');
+      return deny(res, 401, `This link was already used or is wrong. ${FRESH_LINK_HINT}`);
     }
-    if (!hasSession(req)) return deny(res, 401, 'Open the URL printed by watchscope: it carries a one-time token.');
+    if (!hasSession(req)) return deny(res, 401, `Open the ui: link printed by watchscope: it carries a one-time token. ${FRESH_LINK_HINT}`);
     void serveFile(res, u.pathname);
   });
 
@@ -225,7 +257,8 @@ export async function startWebUi(opts: WebUiOptions): Promise<WebUi> {
   if (host === '127.0.0.1' || host === '::1') allowedHosts.add(`localhost:${port}`);
 
   return {
-    url: `${origin}/?${WEB_TOKEN_PARAM}=${encodeURIComponent(token ?? '')}`,
+    url: `${origin}/?${WEB_TOKEN_PARAM}=${encodeURIComponent(firstLink)}`,
+    newLink: mintLink,
     origin,
     port,
     async close() {
