@@ -29,7 +29,7 @@ const goJsonType = (v: unknown) => (Array.isArray(v) ? 'array' : typeof v === 'b
  */
 function checkDecodable(ctx: ResourceRequestContext, body: unknown): void {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return;
-  const res = ctx.resource!;
+  const res = ctx.resource;
   const cannot = (what: string) => newBadRequest(`${res.kind} in version ${JSON.stringify(res.version)} cannot be handled as a ${res.kind}: json: cannot unmarshal ${what}`);
   const meta = (body as { metadata?: unknown }).metadata;
   if (meta === undefined || meta === null) return;
