@@ -13,6 +13,8 @@ import type {
   RecordRequest,
   RecordResult,
   SessionReport,
+  ConsistencyRequest,
+  ConsistencyResults,
   WatchscopeService,
   WhatIfResult,
   WorkloadSettings,
@@ -194,6 +196,11 @@ export class FakeWatchscopeService implements WatchscopeService {
   async sessionReport(): Promise<SessionReport> {
     this.calls.push({ method: 'sessionReport', arg: undefined });
     throw new Error('Nothing was recorded: press Record (or start with --record FILE), then ask for the report.');
+  }
+
+  async checkConsistency(req: ConsistencyRequest): Promise<ConsistencyResults> {
+    this.calls.push({ method: 'checkConsistency', arg: req });
+    return { results: [] };
   }
 
   async replayControl(): Promise<ReplayStatus> {

@@ -42,6 +42,16 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['demo', '--record', 'x', '--record-on-limit', 'wrap'])).toThrow(/drop-oldest or stop/);
   });
 
+  it('parses --consistency-check-interval as a duration; 0 turns the periodic check off', () => {
+    expect(parseArgs(['demo', '--consistency-check-interval', '30s'])).toMatchObject({ consistencyCheckMs: 30_000 });
+    expect(parseArgs(['serve', '--etcd', 'http://127.0.0.1:2379', '--consistency-check-interval', '1h'])).toMatchObject({ consistencyCheckMs: 3_600_000 });
+    expect(parseArgs(['demo', '--consistency-check-interval', '0'])).toMatchObject({ consistencyCheckMs: 0 });
+    expect(parseArgs(['demo'])).not.toHaveProperty('consistencyCheckMs');
+    expect(() => parseArgs(['demo', '--consistency-check-interval', '5'])).toThrow('--consistency-check-interval wants a unit (ms, s, m or h), got "5"');
+    expect(() => parseArgs(['demo', '--consistency-check-interval', '500ms'])).toThrow('--consistency-check-interval must be between 1s and 24h (or 0), got "500ms"');
+    expect(() => parseArgs(['demo', '--consistency-check-interval', 'often'])).toThrow(/wants a duration such as 30s, 5m or 1h/);
+  });
+
   it('parses audit FILE with --profile, --output and --etcd-progress', () => {
     expect(parseArgs(['audit', 'audit.log.gz'])).toEqual({ cmd: 'audit', file: 'audit.log.gz', gates: {}, output: 'text', etcdProgress: true });
     expect(parseArgs(['audit', 'a.log', '--profile', '1.31', '--output', 'json', '--etcd-progress', 'untrusted', '--gate', 'WatchList=true'])).toEqual({

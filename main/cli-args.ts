@@ -14,6 +14,8 @@ export interface CommonFlags {
   uiPort: number;
   /** --record FILE and its settings. */
   record?: { file: string; values: boolean; maxBytes?: number; onLimit?: 'dropOldest' | 'stop' };
+  /** --consistency-check-interval: period of the cache-vs-etcd checks in ms (0: on demand only). */
+  consistencyCheckMs?: number;
 }
 
 export type Command =
@@ -58,6 +60,11 @@ const common: FlagSpec[] = [
   { name: 'record-values', help: 'also record objects\' values (Secret data is redacted even then)' },
   { name: 'record-limit', arg: 'SIZE', help: 'size limit of the recording, e.g. 200M or 2G (default 512M)' },
   { name: 'record-on-limit', arg: 'drop-oldest|stop', help: 'at the limit: drop the oldest segment (default) or stop recording' },
+  {
+    name: 'consistency-check-interval',
+    arg: 'DURATION',
+    help: 'compare each cache with etcd this often, e.g. 30s, 5m, 1h; 0 = on demand only (default 5m, as kube-apiserver 1.34+; kube mode: on demand only)',
+  },
 ];
 
 interface CommandSpec {
@@ -199,6 +206,18 @@ function parseCount(name: string, v: string): number {
   return n;
 }
 
+/** "30s", "5m", "1h", "0" → milliseconds; 0 turns the periodic check off. */
+function parseDuration(name: string, v: string): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new UsageError(`--${name} wants a duration such as 30s, 5m or 1h (0 = off), got "${v}"`);
+  const n = Number(m[1]);
+  if (n === 0) return 0;
+  if (!m[2]) throw new UsageError(`--${name} wants a unit (ms, s, m or h), got "${v}"`);
+  const ms = n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  if (ms < 1000 || ms > 24 * 3_600_000) throw new UsageError(`--${name} must be between 1s and 24h (or 0), got "${v}"`);
+  return ms;
+}
+
 /** "512M", "2G", "1048576" → bytes (at least 1 MiB). */
 function parseSize(name: string, v: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMG]i?B?)?$/i.exec(v.trim());
@@ -278,6 +297,7 @@ export function parseArgs(argv: string[]): Command {
     ui: has('ui'),
     uiPort: has('ui-port') ? parsePort('ui-port', one('ui-port')!) : 0,
     record: recordFlags(),
+    ...(has('consistency-check-interval') ? { consistencyCheckMs: parseDuration('consistency-check-interval', one('consistency-check-interval')!) } : {}),
   });
   const recordFlags = (): CommonFlags['record'] => {
     const file = one('record');

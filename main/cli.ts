@@ -138,6 +138,7 @@ process.on('unhandledRejection', onFatal);
 async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req: ConnectRequest, opts: { web: boolean; allowWrites?: boolean }) {
   const { Session } = await loadSession();
   const session = new Session({
+    ...(cmd.consistencyCheckMs !== undefined ? { consistencyCheckMs: cmd.consistencyCheckMs } : {}),
     endpoint: {
       ...(cmd.token ? { token: cmd.token } : {}),
       tls: !cmd.insecureHttp,

@@ -44,6 +44,7 @@ function setup() {
     setRecording: vi.fn(async () => ({})),
     replayControl: vi.fn(async () => { throw new Error('live'); }),
     sessionReport: vi.fn(async () => ({ fileName: 'r.html', html: '<html></html>' })),
+    checkConsistency: vi.fn(async () => ({ results: [] })),
     onSnapshot: () => () => {},
     onConnection: (fn: (c: ConnectionState) => void) => {
       connectionListeners.add(fn);

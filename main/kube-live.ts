@@ -66,6 +66,8 @@ export async function openKubeLive(o: KubeLiveOptions): Promise<Live> {
       source.register(d, collectionKey(r));
     }
     const backend = createEtcdBackend({
+      // On demand only: each check LISTs every cached resource from the user's cluster.
+      consistency: { profile: o.profile, periodMs: 0 },
       source: o.wrapSource ? o.wrapSource(source) : source,
       resources,
       // Back off on repeated failures (expired credentials must not run an exec plugin every second).
@@ -104,6 +106,7 @@ export async function openKubeLive(o: KubeLiveOptions): Promise<Live> {
       revisionMethod: () =>
         source.revisionMethod === 'not measured yet' ? source.revisionMethod : `${source.revisionMethod}, every 1 s per cached resource, and watch bookmarks`,
       clusterMetrics: () => metrics.latest(),
+      checkConsistency: (resource) => backend.checkConsistency(resource),
       close: async () => {
         metrics.stop();
         await server.close().catch(() => undefined);

@@ -19,6 +19,8 @@ import type {
   RecordRequest,
   RecordResult,
   SessionReport,
+  ConsistencyRequest,
+  ConsistencyResults,
   SetProfileRequest,
   StopWatchRequest,
   WatchscopeService,
@@ -42,6 +44,8 @@ import {
 } from './storage/routing/index.js';
 import type { CacherView } from './storage/cacher/types.js';
 import type { StorageBackend } from './storage/apiserver/backend.js';
+import type { ConsistencyOutcome } from './storage/apiserver/etcd-backend.js';
+import { CONSISTENCY_CHECK_PERIOD_MS } from './storage/cacher/consistency.js';
 import type { ApiServer } from './storage/apiserver/server.js';
 import type { SourceInfo } from './storage/source.js';
 import { Telemetry } from './telemetry/index.js';
@@ -66,6 +70,12 @@ export interface SessionOptions {
   allowWrites?: boolean;
   /** Where the Record button writes recordings (default ~/watchscope-recordings). */
   recordingsDir?: string;
+  /**
+   * Period of the cache-vs-etcd consistency checks in etcd mode and the demo (default upstream's
+   * 5 minutes; 0: on demand only). Kube mode checks on demand only: each check LISTs every cached
+   * resource from the user's cluster.
+   */
+  consistencyCheckMs?: number;
   log?: (line: string) => void;
 }
 
@@ -86,6 +96,8 @@ export interface Live {
   etcd?: EtcdProcess;
   stack?: EtcdStack;
   workload?: Workload;
+  /** The consistency check of one cache or all of them (absent where nothing can be compared). */
+  checkConsistency?(resource?: string): Promise<ConsistencyOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -302,6 +314,7 @@ export class Session implements WatchscopeService {
         profile,
         decisions,
         snapshot,
+        consistencyCheckMs: this.opts.consistencyCheckMs ?? CONSISTENCY_CHECK_PERIOD_MS,
         wrapSource: (src) => this.tap.wrap(src),
         ...(endpoint.token ? { token: endpoint.token } : {}),
         ...(endpoint.tls !== undefined ? { tls: endpoint.tls } : {}),
@@ -318,6 +331,7 @@ export class Session implements WatchscopeService {
         caches: () => [...stack.backend.cachers.values(), ...(this.replica ? this.replica.backend.cachers.values() : [])],
         sourceInfo: () => stack.source.info(),
         revisionMethod: () => ETCD_REVISION_METHOD,
+        checkConsistency: (resource) => stack.backend.checkConsistency(resource),
         close: async () => {
           await live.workload?.stop().catch(() => undefined);
           await stack.close();
@@ -673,6 +687,14 @@ export class Session implements WatchscopeService {
     const { action: _a, ...opts } = req;
     void _a;
     return { recording: await this.recording.start(opts) };
+  }
+
+  async checkConsistency(req: ConsistencyRequest): Promise<ConsistencyResults> {
+    const live = this.live;
+    if (!live) throw new Error('Not connected: connect to etcd, a cluster or the demo first.');
+    if (!live.checkConsistency) throw new Error(`${live.mode} mode has no storage to compare the caches with.`);
+    // The verdicts also reach every view with the next snapshot (CacheInfo.consistency).
+    return { results: await live.checkConsistency(req.resource) };
   }
 
   async sessionReport(): Promise<SessionReport> {

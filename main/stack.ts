@@ -32,6 +32,8 @@ export interface EtcdStackOptions {
   snapshot?: () => unknown;
   /** Wraps what the cachers read (a recording's tap sees what they ingest). */
   wrapSource?: (s: Source) => Source;
+  /** Period of the cache-vs-etcd consistency checks; 0 or absent: on demand only. */
+  consistencyCheckMs?: number;
 }
 
 export interface EtcdStack {
@@ -70,6 +72,7 @@ export async function openEtcdStack(o: EtcdStackOptions): Promise<EtcdStack> {
   let backend: EtcdBackend | undefined;
   try {
     backend = createEtcdBackend({
+      consistency: { profile: o.profile, periodMs: o.consistencyCheckMs ?? 0 },
       source: o.wrapSource ? o.wrapSource(delayed) : delayed,
       resources,
       ...(o.etcdPrefix ? { etcdPrefix: o.etcdPrefix } : {}),

@@ -32,6 +32,7 @@ function fakeService(overrides: Partial<WatchscopeService> = {}): WatchscopeServ
     setRecording: vi.fn(async () => ({})),
     replayControl: vi.fn(async () => { throw new Error('live'); }),
     sessionReport: vi.fn(async () => ({ fileName: 'r.html', html: '<html></html>' })),
+    checkConsistency: vi.fn(async () => ({ results: [] })),
     onSnapshot: none,
     onConnection: none,
     onConsoleEvent: none,

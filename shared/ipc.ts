@@ -4,7 +4,7 @@
 // reaches the session. Two transports carry it: Electron IPC (main/ipc.ts + main/preload.ts) and
 // a WebSocket (main/web.ts). Both turn into the same WatchscopeService on the renderer side.
 import { z } from 'zod';
-import { ConnectionState, Decision, RecordingStatus, ReplayStatus, ServedBy, Snapshot } from './model.js';
+import { ConnectionState, ConsistencyCheck, Decision, RecordingStatus, ReplayStatus, ServedBy, Snapshot } from './model.js';
 
 // ---------------------------------------------------------------------------------------------
 // Limits. Everything that can grow with a request is capped here so that neither side can make
@@ -291,6 +291,12 @@ export const SessionReport = z.object({
 });
 export type SessionReport = z.infer<typeof SessionReport>;
 
+/** Check one cache (by its resource, e.g. "pods" or "deployments.apps") or, without one, all of them. */
+export const ConsistencyRequest = z.strictObject({ resource: z.string().min(1).max(253).optional() });
+export type ConsistencyRequest = z.infer<typeof ConsistencyRequest>;
+export const ConsistencyResults = z.object({ results: z.array(z.object({ resource: z.string(), replica: z.string().optional(), check: ConsistencyCheck })) });
+export type ConsistencyResults = z.infer<typeof ConsistencyResults>;
+
 /** Replay only: play/pause, speed and a seek to a moment (ms since the epoch, clamped to the recording). */
 export const ReplayControlRequest = z.strictObject({
   play: z.boolean().optional(),
@@ -322,6 +328,7 @@ export const requests = {
   setRecording: { channel: 'watchscope:setRecording', request: RecordRequest, response: RecordResult },
   replayControl: { channel: 'watchscope:replayControl', request: ReplayControlRequest, response: ReplayStatus },
   sessionReport: { channel: 'watchscope:sessionReport', request: NoArgs, response: SessionReport },
+  checkConsistency: { channel: 'watchscope:checkConsistency', request: ConsistencyRequest, response: ConsistencyResults },
 } as const;
 export type RequestName = keyof typeof requests;
 export const requestNames = Object.keys(requests) as RequestName[];
@@ -370,6 +377,8 @@ export interface WatchscopeService {
   replayControl(req: ReplayControlRequest): Promise<ReplayStatus>;
   /** The HTML report of the recording (refused when nothing was recorded). */
   sessionReport(): Promise<SessionReport>;
+  /** Compare the caches with etcd now (live sessions with an etcd behind the cache). */
+  checkConsistency(req: ConsistencyRequest): Promise<ConsistencyResults>;
   onSnapshot(fn: (s: Snapshot) => void): () => void;
   onConnection(fn: (c: ConnectionState) => void): () => void;
   onConsoleEvent(fn: (e: ConsoleEvent) => void): () => void;
@@ -479,6 +488,7 @@ export function createServiceClient(t: ClientTransport): WatchscopeService {
     runRequest: call('runRequest'),
     stopWatch: call('stopWatch'),
     sessionReport: call('sessionReport'),
+    checkConsistency: call('checkConsistency'),
     whatIf: call('whatIf'),
     getDecisions: call('getDecisions'),
     setWorkload: call('setWorkload'),

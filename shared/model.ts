@@ -104,6 +104,28 @@ export function emptyCacheCounters(): CacheCounters {
   return Object.fromEntries(Object.keys(CacheCounters.shape).map((k) => [k, 0])) as CacheCounters;
 }
 
+/** The last cache-vs-etcd consistency check of one cache (DetectCacheInconsistency, 1.34+). */
+export const ConsistencyCheck = z.object({
+  checkedAt: z.number(),
+  resourceVersion: z.number().int(),
+  state: z.enum(['match', 'mismatch', 'error']),
+  objects: z.number().int(),
+  /** At most 50; differencesTotal counts them all. */
+  differences: z.array(
+    z.object({
+      object: z.string(),
+      kind: z.enum(['missingFromCache', 'missingFromEtcd', 'resourceVersion', 'value']),
+      cacheResourceVersion: z.number().int().optional(),
+      etcdResourceVersion: z.number().int().optional(),
+    }),
+  ),
+  differencesTotal: z.number().int(),
+  message: z.string().optional(),
+  /** What the cache did, as the profile's release would. */
+  consequence: z.enum(['snapshotsDisabled', 'snapshotsEnabled', 'none']),
+});
+export type ConsistencyCheck = z.infer<typeof ConsistencyCheck>;
+
 export const CacheInfo = z.object({
   resource: z.string(),
   group: z.string(),
@@ -124,6 +146,9 @@ export const CacheInfo = z.object({
   watchers: z.number().int(),
   counters: CacheCounters,
   lastError: z.string().optional(),
+  /** False after a failed consistency check: no snapshots, so exact and continue reads go to etcd. */
+  snapshottingEnabled: z.boolean().optional(),
+  consistency: ConsistencyCheck.optional(),
 });
 export type CacheInfo = z.infer<typeof CacheInfo>;
 

@@ -20,6 +20,7 @@ import type {
   RecordResult,
   ReplayControlRequest,
   SessionReport,
+  ConsistencyResults,
   WatchscopeService,
   WhatIfResult,
   WorkloadState,
@@ -307,6 +308,10 @@ export class ReplayService implements WatchscopeService {
 
   async setRecording(): Promise<RecordResult> {
     return this.refuse('a replay is not recorded again');
+  }
+
+  async checkConsistency(): Promise<ConsistencyResults> {
+    return this.refuse('a replay reads no etcd; the checks made while recording show in Freshness');
   }
 
   async sessionReport(): Promise<SessionReport> {

@@ -6,6 +6,23 @@ import type { CacheState } from '../routing/decide.js';
 import type { Source } from '../source.js';
 import { BUILTIN_RESOURCES, DEFAULT_ETCD_PREFIX, collectionKey, groupVersion, type ResourceInfo } from '../resources.js';
 import type { ResourceBackend, StorageBackend, StorageDelegate } from './backend.js';
+import { ConsistencyChecker, type ConsistencyResult, type EtcdLister } from '../cacher/consistency.js';
+import { everythingFields } from '../selectors/field_selector.js';
+import { everythingLabels } from '../selectors/label_selector.js';
+import type { Profile } from '../routing/profiles.js';
+
+/** The checker's view of etcd: the delegate's LIST at exactly a revision, then by continue token. */
+function exactLister(store: StorageDelegate): EtcdLister {
+  return (rv, token, limit) =>
+    store.getList({
+      labelSelector: everythingLabels(),
+      fieldSelector: everythingFields(),
+      resourceVersion: token ? '' : String(rv),
+      resourceVersionMatch: token ? '' : 'Exact',
+      limit,
+      continue: token,
+    });
+}
 
 /** What is known of etcd compactions (etcd/compact.ts EtcdCompactions). */
 export interface CompactionsView {
@@ -40,6 +57,18 @@ export interface EtcdBackendOptions {
    * backend): the Cachers' compactors prune snapshots by it, decisions explain compactions.
    */
   compactions?: CompactionsView;
+  /**
+   * Cache-vs-etcd consistency checks beside each Cacher (upstream's CacheDelegator runs them):
+   * periodic when `periodMs` > 0, and on demand through checkConsistency().
+   */
+  consistency?: { profile: () => Profile; periodMs?: number };
+}
+
+export interface ConsistencyOutcome {
+  /** "pods", "deployments.apps". */
+  resource: string;
+  replica?: string;
+  check: ConsistencyResult;
 }
 
 export interface EtcdBackend extends StorageBackend {
@@ -49,6 +78,8 @@ export interface EtcdBackend extends StorageBackend {
   /** Resolves once every Cacher is Ready. */
   waitReady(): Promise<void>;
   stop(): Promise<void>;
+  /** Runs the consistency check of one cache ("pods", "deployments.apps") or of all of them. */
+  checkConsistency(resource?: string): Promise<ConsistencyOutcome[]>;
 }
 
 const nameOf = (r: ResourceInfo) => (r.group ? `${r.resource}.${r.group}` : r.resource);
@@ -66,6 +97,7 @@ export function cacheStateOf(cacher: Cacher | undefined, source: Source, progres
     oldestResourceVersion: info.oldestResourceVersion,
     snapshotAvailableFor: (rv) => info.ready === 'Ready' && cacher.watchCache.snapshotAvailable(rv),
   };
+  if (info.snapshottingEnabled === false) s.snapshottingEnabled = false;
   if (compactions && cacher.compactor) {
     const compactor = cacher.compactor;
     s.compaction = {
@@ -86,6 +118,7 @@ export function createEtcdBackend(opts: EtcdBackendOptions): EtcdBackend {
   const prefix = opts.etcdPrefix ?? DEFAULT_ETCD_PREFIX;
   const cachers = new Map<string, Cacher>();
   const backends = new Map<string, ResourceBackend>();
+  const checkers = new Map<string, ConsistencyChecker>();
   for (const r of resources) {
     const key = collectionKey(r, prefix);
     const enabled = opts.watchCache?.[nameOf(r)] ?? r.watchCacheEnabled;
@@ -113,6 +146,19 @@ export function createEtcdBackend(opts: EtcdBackendOptions): EtcdBackend {
       cacheState: () => cacheStateOf(cacher, opts.source, opts.etcdSupportsRequestWatchProgress, opts.compactions),
     };
     if (cacher) b.cacher = cacher;
+    if (cacher && opts.consistency) {
+      const { profile, periodMs } = opts.consistency;
+      const c = cacher;
+      checkers.set(
+        nameOf(r),
+        new ConsistencyChecker(c, exactLister(b.store), key, {
+          detectsInconsistency: () => profile().gates.DetectCacheInconsistency,
+          keepsSnapshots: () => profile().gates.ListFromCacheSnapshot,
+          periodMs: periodMs ?? 0,
+          onResult: (result) => (c.consistency = result),
+        }),
+      );
+    }
     backends.set(`${r.group}/${r.resource}`, b);
   }
   return {
@@ -122,13 +168,26 @@ export function createEtcdBackend(opts: EtcdBackendOptions): EtcdBackend {
     start() {
       opts.compactions?.start();
       for (const c of cachers.values()) c.start();
+      for (const c of checkers.values()) c.start();
     },
     async waitReady() {
       await Promise.all([...cachers.values()].map((c) => c.waitReady()));
     },
     async stop() {
       opts.compactions?.stop();
+      for (const c of checkers.values()) c.stop();
       await Promise.all([...cachers.values()].map((c) => c.stop()));
+    },
+    async checkConsistency(resource) {
+      const names = resource === undefined ? [...checkers.keys()] : [resource];
+      const out: ConsistencyOutcome[] = [];
+      for (const name of names) {
+        const checker = checkers.get(name);
+        if (!checker) throw new Error(cachers.has(name) ? `consistency checks are off for ${name}` : `no watch cache for ${name}`);
+        const replica = cachers.get(name)!.config.replica;
+        out.push({ resource: name, ...(replica ? { replica } : {}), check: await checker.check() });
+      }
+      return out;
     },
   };
 }

@@ -21,6 +21,7 @@ import { Dispatcher } from './dispatcher.js';
 import { Reflector, type PendingItem } from './reflector.js';
 import { ConditionalProgressRequester } from './progress/watch_progress.js';
 import { Compactor, compactorPollPeriodMs } from './compactor.js';
+import type { ConsistencyResult } from './consistency.js';
 import { defaultEventsHistoryWindowMs, formatGoDuration } from './watch_cache_history.js';
 
 export interface CacherConfig {
@@ -177,6 +178,18 @@ export class Cacher implements CacherView {
 
   private get lastError(): string | undefined {
     return this.reflector.lastError;
+  }
+
+  get isReady(): boolean {
+    return this.ready.state === 'Ready';
+  }
+
+  /** The last cache-vs-etcd consistency check (set by the checker beside this cache, shown in info()). */
+  consistency: ConsistencyResult | undefined;
+
+  /** Cacher.MarkConsistent: the consistency checker's verdict turns snapshots off or on again. */
+  markConsistent(consistent: boolean): void {
+    this.watchCache.markConsistent(consistent);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -483,6 +496,8 @@ export class Cacher implements CacherView {
     };
     if (this.config.replica) i.replica = this.config.replica;
     if (this.lastError) i.lastError = this.lastError;
+    if (!this.watchCache.snapshottingEnabled) i.snapshottingEnabled = false;
+    if (this.consistency) i.consistency = this.consistency;
     return i;
   }
 

@@ -70,6 +70,11 @@ export class WatchCache {
    * the router can tell, per profile, which of the two removed a snapshot.
    */
   compactRevision = 0;
+  /**
+   * False after a failed consistency check (MarkConsistent(false), 1.34+): no snapshot is kept or
+   * served until a check passes; then snapshots start again from the next event.
+   */
+  snapshottingEnabled = true;
   readonly windowMs: number;
 
   constructor(private readonly cfg: WatchCacheConfig) {
@@ -204,6 +209,15 @@ export class WatchCache {
     return oldest;
   }
 
+  /**
+   * watchCache.MarkConsistent: false drops every snapshot (snapshots.Reset) and takes no more; true
+   * takes them again, the first at the next event's RV (nothing below it is held).
+   */
+  markConsistent(consistent: boolean): void {
+    if (consistent && !this.snapshottingEnabled) this.snapshotsRemovedBelow = Math.max(this.snapshotsRemovedBelow, this.resourceVersion + 1);
+    this.snapshottingEnabled = consistent;
+  }
+
   /** watchCache.Compact: the compactor drops the snapshots below `rev`. */
   compact(rev: number): void {
     if (rev > this.compactRevision) this.compactRevision = rev;
@@ -217,7 +231,7 @@ export class WatchCache {
    * below the compactor's revision.
    */
   oldestSnapshotResourceVersion(afterCompaction = false): number | undefined {
-    if (!this.initialized) return undefined;
+    if (!this.initialized || !this.snapshottingEnabled) return undefined;
     const floor = Math.max(this.snapshotsRemovedBelow, afterCompaction ? this.compactRevision : 0);
     if (this.listResourceVersion >= floor) return this.listResourceVersion;
     const i = this.history.firstAfter(floor - 1);

@@ -9,7 +9,8 @@ export type GateName =
   | 'ListFromCacheSnapshot'
   | 'ResilientWatchCacheInitialization'
   | 'WatchFromStorageWithoutResourceVersion'
-  | 'ConsistentListFromCacheSkipTimeoutFallback';
+  | 'ConsistentListFromCacheSkipTimeoutFallback'
+  | 'DetectCacheInconsistency';
 
 export const gateNames: readonly GateName[] = [
   'WatchList',
@@ -18,6 +19,7 @@ export const gateNames: readonly GateName[] = [
   'ResilientWatchCacheInitialization',
   'WatchFromStorageWithoutResourceVersion',
   'ConsistentListFromCacheSkipTimeoutFallback',
+  'DetectCacheInconsistency',
 ];
 
 export type GateStage = 'absent' | 'alpha' | 'beta' | 'ga' | 'deprecated' | 'removed';
@@ -178,6 +180,7 @@ export const profile1_27 = make({
     ResilientWatchCacheInitialization: absentOff,
     WatchFromStorageWithoutResourceVersion: absentOff,
     ConsistentListFromCacheSkipTimeoutFallback: absentOff,
+    DetectCacheInconsistency: absentOff,
   },
   rules: {
     ...baseRules,
@@ -216,6 +219,7 @@ export const profile1_28 = make({
     ResilientWatchCacheInitialization: absentOff,
     WatchFromStorageWithoutResourceVersion: betaOff,
     ConsistentListFromCacheSkipTimeoutFallback: absentOff,
+    DetectCacheInconsistency: absentOff,
   },
   rules: {
     ...profile1_27.rules,
@@ -241,6 +245,7 @@ export const profile1_31 = make({
     ResilientWatchCacheInitialization: betaOn,
     WatchFromStorageWithoutResourceVersion: betaOff,
     ConsistentListFromCacheSkipTimeoutFallback: absentOff,
+    DetectCacheInconsistency: absentOff,
   },
   rules: {
     ...baseRules,
@@ -270,6 +275,7 @@ export const profile1_33 = make({
     ResilientWatchCacheInitialization: betaOn,
     WatchFromStorageWithoutResourceVersion: deprecatedLockedOff,
     ConsistentListFromCacheSkipTimeoutFallback: absentOff,
+    DetectCacheInconsistency: absentOff,
   },
   rules: { ...baseRules, snapshotCompactor: false },
   notes: [],
@@ -286,6 +292,7 @@ export const profile1_34 = make({
     ResilientWatchCacheInitialization: gaLocked,
     WatchFromStorageWithoutResourceVersion: deprecatedLockedOff,
     ConsistentListFromCacheSkipTimeoutFallback: absentOff,
+    DetectCacheInconsistency: betaOn,
   },
   rules: { ...baseRules },
   notes: ['WatchFromStorageWithoutResourceVersion is removed in 1.36 (it was locked off since 1.33: same routing).'],
@@ -302,6 +309,7 @@ export const profile1_37 = make({
     ResilientWatchCacheInitialization: removedOn,
     WatchFromStorageWithoutResourceVersion: removedOff,
     ConsistentListFromCacheSkipTimeoutFallback: alphaOff,
+    DetectCacheInconsistency: betaOn,
   },
   rules: { ...baseRules },
   notes: ['Unreleased: master as read on 2026-07-23.'],
