@@ -307,7 +307,9 @@ const heapMiB = () => {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const etcd = await startEtcd({ progressNotifyInterval: '1s' });
-  const h = await startTestApiServer({ etcd, profile: '1.34' });
+  // A history of 256 events (upstream's bounds are 100 to 100 × 1024): at the soak's write rate
+  // it spans well under the slow watchers' 80 s pause, so their resumes meet 410 and relist.
+  const h = await startTestApiServer({ etcd, profile: '1.34', cacherConfig: { upperBoundCapacity: 256 } });
   const historySource = await EtcdSource.connect({ endpoints: [etcd.endpoint] });
   const history = new History(historySource.client);
   history.start();
