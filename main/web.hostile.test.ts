@@ -64,7 +64,7 @@ interface Answer {
 
 // ---- request targets × cookies ---------------------------------------------------------------
 
-const NO_SESSION = 'Open the URL printed by watchscope: it carries a one-time token.\n';
+const NO_SESSION = 'Open the ui: link printed by watchscope: it carries a one-time token. For a fresh link, run `watchscope open` in a terminal (the session keeps running).\n';
 const COOKIES: [string, () => string | undefined, boolean][] = [
   ['no cookie', () => undefined, false],
   ["another app's cookie with a bad escape", () => 'other=%E0%A4%A', false],
@@ -129,7 +129,7 @@ const hostRows = [
   {
     name: 'a spent or wrong one-time token',
     request: () => `GET /?token=wrong HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`,
-    want: { status: 401, body: 'This link was already used or is wrong. Restart watchscope to get a new one.\n' },
+    want: { status: 401, body: 'This link was already used or is wrong. For a fresh link, run `watchscope open` in a terminal (the session keeps running).\n' },
   },
 ];
 
