@@ -15,6 +15,7 @@ import type {
   SessionReport,
   ConsistencyRequest,
   ConsistencyResults,
+  RerunResult,
   WatchscopeService,
   WhatIfResult,
   WorkloadSettings,
@@ -201,6 +202,10 @@ export class FakeWatchscopeService implements WatchscopeService {
   async checkConsistency(req: ConsistencyRequest): Promise<ConsistencyResults> {
     this.calls.push({ method: 'checkConsistency', arg: req });
     return { results: [] };
+  }
+
+  async rerunReplay(): Promise<RerunResult> {
+    throw new Error('This is a live session: a re-run under another profile works in a replay (watchscope replay FILE).');
   }
 
   async replayControl(): Promise<ReplayStatus> {

@@ -11,6 +11,7 @@ import { startWebUi, type WebUi } from '../main/web.js';
 import { Session } from '../main/session.js';
 import { RecordingReader } from '../main/recording/reader.js';
 import { ReplayService } from '../main/recording/replay.js';
+import { rerunRecording } from '../main/recording/rerun.js';
 import { paintedPixels } from './canvas.js';
 import { collectPageErrors } from './page-errors.js';
 
@@ -276,6 +277,28 @@ test.describe('Replay of that recording', () => {
     await expect(rp.getByTestId('replay-bar')).toHaveAttribute('data-playing', 'false');
     expect(replay.status().speed).toBe(8);
     expect(errors).toEqual([]);
+  });
+
+  test('Compare: the replay re-run under 1.27 lists what would change, as the CLI re-run does', async () => {
+    test.setTimeout(120_000);
+    const cli = await rerunRecording(recordedFile, '1.27');
+    // Under 1.27 a watch without a resourceVersion goes to etcd: the recorded short watch moves.
+    expect(cli.movedToEtcd).toBeGreaterThan(0);
+    await rp.getByTestId('rerun-toggle').click();
+    await rp.getByTestId('rerun-profile').selectOption('1.27');
+    await rp.getByTestId('rerun-run').click();
+    await expect(rp.getByTestId('rerun-summary')).toBeVisible({ timeout: 60_000 });
+    await expect(rp.getByTestId('rerun-changed')).toHaveText(String(cli.changed));
+    await expect(rp.getByTestId('rerun-to-etcd')).toHaveText(String(cli.movedToEtcd));
+    await expect(rp.getByTestId('rerun-to-cache')).toHaveText(String(cli.movedToCache));
+    const watchRow = rp.getByTestId('rerun-row').filter({ hasText: 'replay-e2e-watch' });
+    await expect(watchRow).toHaveCount(1);
+    await expect(watchRow).toContainText('watch configmaps');
+    await expect(watchRow.locator('td').nth(4)).toContainText('etcd');
+    await expect(rp.getByTestId('rerun-limitations')).toContainText('cannot reproduce');
+    await rp.screenshot({ path: path.join(shots, 'replay-compare.png') });
+    // A live session refuses it with a message that says where it works.
+    await expect(session.rerunReplay()).rejects.toThrow('works in a replay');
   });
 
   test('a copy cut at a random byte replays, and says it was cut', async ({ browser }) => {

@@ -45,6 +45,7 @@ function setup() {
     replayControl: vi.fn(async () => { throw new Error('live'); }),
     sessionReport: vi.fn(async () => ({ fileName: 'r.html', html: '<html></html>' })),
     checkConsistency: vi.fn(async () => ({ results: [] })),
+    rerunReplay: vi.fn(async () => { throw new Error('live'); }),
     onSnapshot: () => () => {},
     onConnection: (fn: (c: ConnectionState) => void) => {
       connectionListeners.add(fn);

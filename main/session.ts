@@ -21,6 +21,7 @@ import type {
   SessionReport,
   ConsistencyRequest,
   ConsistencyResults,
+  RerunResult,
   SetProfileRequest,
   StopWatchRequest,
   WatchscopeService,
@@ -704,6 +705,10 @@ export class Session implements WatchscopeService {
   /** `--record FILE`: the CLI names the file. */
   startRecording(opts: StartRecording): ReturnType<SessionRecording['start']> {
     return this.recording.start(opts);
+  }
+
+  async rerunReplay(): Promise<RerunResult> {
+    throw new Error('This is a live session: a re-run under another profile works in a replay (watchscope replay FILE).');
   }
 
   async replayControl(): Promise<ReplayStatus> {

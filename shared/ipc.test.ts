@@ -33,6 +33,7 @@ function fakeService(overrides: Partial<WatchscopeService> = {}): WatchscopeServ
     replayControl: vi.fn(async () => { throw new Error('live'); }),
     sessionReport: vi.fn(async () => ({ fileName: 'r.html', html: '<html></html>' })),
     checkConsistency: vi.fn(async () => ({ results: [] })),
+    rerunReplay: vi.fn(async () => { throw new Error('live'); }),
     onSnapshot: none,
     onConnection: none,
     onConsoleEvent: none,

@@ -4,7 +4,7 @@
 // reaches the session. Two transports carry it: Electron IPC (main/ipc.ts + main/preload.ts) and
 // a WebSocket (main/web.ts). Both turn into the same WatchscopeService on the renderer side.
 import { z } from 'zod';
-import { ConnectionState, ConsistencyCheck, Decision, RecordingStatus, ReplayStatus, ServedBy, Snapshot } from './model.js';
+import { ConnectionState, ConsistencyCheck, Decision, RecordingStatus, ReplayStatus, ServedBy, Snapshot, Verb } from './model.js';
 
 // ---------------------------------------------------------------------------------------------
 // Limits. Everything that can grow with a request is capped here so that neither side can make
@@ -297,6 +297,45 @@ export type ConsistencyRequest = z.infer<typeof ConsistencyRequest>;
 export const ConsistencyResults = z.object({ results: z.array(z.object({ resource: z.string(), replica: z.string().optional(), check: ConsistencyCheck })) });
 export type ConsistencyResults = z.infer<typeof ConsistencyResults>;
 
+/** Replay only: re-run the recording's etcd events and requests under another profile. */
+export const RerunRequest = z.strictObject({ profile: z.string().min(1).max(64), gates: GateOverrides.optional() });
+export type RerunRequest = z.infer<typeof RerunRequest>;
+const RerunSide = z.object({ servedBy: ServedBy, reason: z.string(), detail: z.string().optional(), waits: z.boolean().optional() });
+export const RerunResult = z.object({
+  file: z.string(),
+  recordedProfile: z.string(),
+  profile: z.string(),
+  requests: z.number().int(),
+  writes: z.number().int(),
+  reproduced: z.number().int(),
+  changed: z.number().int(),
+  movedToCache: z.number().int(),
+  movedToEtcd: z.number().int(),
+  wouldWait: z.number().int(),
+  /** The changed requests and the reads that would wait (at most 1,000, oldest first). */
+  rows: z.array(
+    z.object({
+      id: z.number().int(),
+      time: z.number(),
+      verb: Verb,
+      resource: z.string(),
+      namespace: z.string().optional(),
+      query: z.record(z.string(), z.string()),
+      userAgent: z.string(),
+      recorded: RerunSide,
+      baseline: RerunSide,
+      rerun: RerunSide,
+      recordedLagMs: z.number().optional(),
+    }),
+  ),
+  rowsOmitted: z.number().int(),
+  byReason: z.array(z.object({ reason: z.string(), recorded: z.number().int(), rerun: z.number().int() })),
+  watchers: z.object({ forceClosed: z.number().int(), watchesToEtcd: z.number().int(), watchesToCache: z.number().int() }),
+  /** What a re-run cannot reproduce (client timing, a slow client's socket…). */
+  limitations: z.array(z.string()),
+});
+export type RerunResult = z.infer<typeof RerunResult>;
+
 /** Replay only: play/pause, speed and a seek to a moment (ms since the epoch, clamped to the recording). */
 export const ReplayControlRequest = z.strictObject({
   play: z.boolean().optional(),
@@ -329,6 +368,7 @@ export const requests = {
   replayControl: { channel: 'watchscope:replayControl', request: ReplayControlRequest, response: ReplayStatus },
   sessionReport: { channel: 'watchscope:sessionReport', request: NoArgs, response: SessionReport },
   checkConsistency: { channel: 'watchscope:checkConsistency', request: ConsistencyRequest, response: ConsistencyResults },
+  rerunReplay: { channel: 'watchscope:rerunReplay', request: RerunRequest, response: RerunResult },
 } as const;
 export type RequestName = keyof typeof requests;
 export const requestNames = Object.keys(requests) as RequestName[];
@@ -379,6 +419,8 @@ export interface WatchscopeService {
   sessionReport(): Promise<SessionReport>;
   /** Compare the caches with etcd now (live sessions with an etcd behind the cache). */
   checkConsistency(req: ConsistencyRequest): Promise<ConsistencyResults>;
+  /** Replay only: the recording re-run under another profile, beside what was recorded. */
+  rerunReplay(req: RerunRequest): Promise<RerunResult>;
   onSnapshot(fn: (s: Snapshot) => void): () => void;
   onConnection(fn: (c: ConnectionState) => void): () => void;
   onConsoleEvent(fn: (e: ConsoleEvent) => void): () => void;
@@ -489,6 +531,7 @@ export function createServiceClient(t: ClientTransport): WatchscopeService {
     stopWatch: call('stopWatch'),
     sessionReport: call('sessionReport'),
     checkConsistency: call('checkConsistency'),
+    rerunReplay: call('rerunReplay'),
     whatIf: call('whatIf'),
     getDecisions: call('getDecisions'),
     setWorkload: call('setWorkload'),

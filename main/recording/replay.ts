@@ -21,6 +21,8 @@ import type {
   ReplayControlRequest,
   SessionReport,
   ConsistencyResults,
+  RerunRequest,
+  RerunResult,
   WatchscopeService,
   WhatIfResult,
   WorkloadState,
@@ -31,6 +33,7 @@ import { FreshnessSeries } from '../telemetry/freshness.js';
 import { Ring } from '../util/ring.js';
 import type { RecordLine } from './format.js';
 import { reportOf } from './report.js';
+import { rerunRecording } from './rerun.js';
 import { RecordingReader } from './reader.js';
 
 type Listener<T> = (v: T) => void;
@@ -312,6 +315,11 @@ export class ReplayService implements WatchscopeService {
 
   async checkConsistency(): Promise<ConsistencyResults> {
     return this.refuse('a replay reads no etcd; the checks made while recording show in Freshness');
+  }
+
+  /** The re-run reads the file afresh (its own reader and cachers): the timeline is not disturbed. */
+  async rerunReplay(req: RerunRequest): Promise<RerunResult> {
+    return rerunRecording(this.file, req.profile, req.gates ?? {});
   }
 
   async sessionReport(): Promise<SessionReport> {
