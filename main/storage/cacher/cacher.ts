@@ -15,6 +15,7 @@ import { Ready } from './ready.js';
 import { watchChanSize } from './chan_size.js';
 import { CacheWatcher } from './cache_watcher.js';
 import { WatchCache, type StoreView } from './watch_cache.js';
+import { listPage } from './list_page.js';
 import type { StoreElement } from './store.js';
 import { IndexedWatchers } from './indexed_watchers.js';
 import { Dispatcher } from './dispatcher.js';
@@ -323,51 +324,22 @@ export class Cacher implements CacherView {
     const { labelSelector: ls, fieldSelector: fs } = opts;
     const matches = (e: StoreElement) => (ls.empty || ls.matches(e.labels)) && (fs.empty || fs.matches(e.fields));
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
-    const items: StoredObject[] = [];
-    let continueKey: string | undefined;
-    let remainingItemCount: number | undefined;
-    let index: string | undefined;
-
     if (opts.name !== undefined && opts.name !== '') {
       const e = view.get(this.keyFor(opts.namespace, opts.name));
-      if (e && matches(e)) items.push(e.stored);
-      return { items, resourceVersion: view.resourceVersion, waitedMs };
+      return { items: e && matches(e) ? [e.stored] : [], resourceVersion: view.resourceVersion, waitedMs };
     }
 
     const prefix = this.scopePrefix(opts.namespace);
     const trig = this.config.indexTrigger;
     const trigValue = trig ? fs.requiresExactMatch(trig) : undefined;
     const continueAfter = opts.continueKey ? this.config.collectionKey + opts.continueKey : undefined;
-    const { keys, start, indexed } = this.watchCache.listKeys(view, prefix, continueAfter, trigValue);
-    if (indexed) {
-      index = `f:${trig}`;
+    const scan = this.watchCache.listKeys(view, prefix, continueAfter, trigValue);
+    const page = listPage(view, scan, { prefix, collectionKey: this.config.collectionKey, matches, limit, selectorsEmpty: ls.empty && fs.empty });
+    const res: CacheListResult = { ...page, resourceVersion: view.resourceVersion, waitedMs };
+    if (scan.indexed) {
+      res.index = `f:${trig}`;
       this.indexedLists++;
     }
-    let i = start;
-    for (; i < keys.length; i++) {
-      const k = keys[i]!;
-      if (!k.startsWith(prefix)) break;
-      const e = view.get(k)!;
-      if (matches(e)) items.push(e.stored);
-      if (limit && items.length >= limit) {
-        // hasMoreListItems (cacher.go GetList): a token whenever anything is left to scan,
-        // matching or not, so with a selector the next page can be empty.
-        i++;
-        if (i < keys.length && keys[i]!.startsWith(prefix)) continueKey = items[items.length - 1]!.key.slice(this.config.collectionKey.length);
-        break;
-      }
-    }
-    // remainingItemCount only when no selector could drop any of the rest (upstream's
-    // PrepareContinueToken); with selectors the count would be a guess.
-    if (continueKey !== undefined && ls.empty && fs.empty) {
-      let n = 0;
-      for (; i < keys.length && keys[i]!.startsWith(prefix); i++) n++;
-      remainingItemCount = n;
-    }
-    const res: CacheListResult = { items, resourceVersion: view.resourceVersion, waitedMs };
-    if (continueKey !== undefined) res.continueKey = continueKey;
-    if (remainingItemCount !== undefined) res.remainingItemCount = remainingItemCount;
-    if (index) res.index = index;
     return res;
   }
 
