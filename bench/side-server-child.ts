@@ -1,7 +1,7 @@
 // Child-process side of bench/side-by-side.ts: watchscope as `serve --etcd` runs it (every
 // built-in resource, profile 1.34 — the one covering kube-apiserver 1.34–1.36) over an etcd the
 // bench started, in a process of its own so /proc shows its CPU and memory alone.
-import { openEtcdStack } from '../main/stack.js';
+import { openEtcdStack } from '../main/etcd-mode.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { resolveProfile } from '../main/storage/routing/profiles.js';
 

@@ -6,7 +6,7 @@
 // as its client reads, which a recording does not hold, so force-closes are reported as recorded
 // and only their routing is re-decided; the result says so.
 import type { Decision } from '../../shared/model.js';
-import { createEtcdBackend } from '../storage/apiserver/etcd-backend.js';
+import { createCacherBackend } from '../storage/apiserver/cacher-backend.js';
 import type { StorageDelegate } from '../storage/apiserver/backend.js';
 import { FakeClock } from '../storage/cacher/clock.js';
 import type { KubeObject, StoredObject } from '../storage/object.js';
@@ -185,7 +185,7 @@ export async function rerunRecording(file: string, profileName: string, gates: R
     const byPrefix = new Map<string, ResourceInfo>();
     const source = new RecordedSource(header.source.supportsRequestWatchProgress ?? false);
     const clock = new FakeClock(reader.startTime);
-    const backend = createEtcdBackend({
+    const backend = createCacherBackend({
       source,
       resources,
       cacherConfig: { log: () => undefined, revisionPollMs: 0, clock },

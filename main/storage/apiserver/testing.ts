@@ -16,7 +16,7 @@ import { defaultProfile, resolveProfile, type Profile } from '../routing/profile
 import type { ResourceInfo } from '../resources.js';
 import type { Decision } from '../../../shared/model.js';
 import { HoldableSource } from './holdable-source.js';
-import { createEtcdBackend, type EtcdBackend, type EtcdBackendOptions } from './etcd-backend.js';
+import { createCacherBackend, type CacherBackend, type CacherBackendOptions } from './cacher-backend.js';
 import { etcdStoreDelegate } from './etcd-delegate.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from './server.js';
 
@@ -28,7 +28,7 @@ export interface TestApiServerOptions {
   etcd?: EtcdProcess;
   etcdOptions?: EtcdProcessOptions;
   watchCache?: Record<string, boolean>;
-  cacherConfig?: EtcdBackendOptions['cacherConfig'];
+  cacherConfig?: CacherBackendOptions['cacherConfig'];
   /** Tell the router etcd supports RequestWatchProgress (consistent reads from the cache). */
   etcdSupportsRequestWatchProgress?: boolean;
   resources?: readonly ResourceInfo[];
@@ -49,7 +49,7 @@ export interface TestApiServer {
   source: EtcdSource;
   /** The Source the Cachers read: hold() makes every cache lag etcd until release(). */
   holdable: HoldableSource;
-  backend: EtcdBackend;
+  backend: CacherBackend;
   server: ApiServer;
   decisions: DecisionLog;
   kubeconfigPath: string;
@@ -71,14 +71,14 @@ export async function startTestApiServer(opts: TestApiServerOptions = {}): Promi
   const ownEtcd = !opts.etcd;
   const etcd = opts.etcd ?? (await startEtcd({ progressNotifyInterval: '1s', ...opts.etcdOptions }));
   let source: EtcdSource | undefined;
-  let backend: EtcdBackend | undefined;
+  let backend: CacherBackend | undefined;
   let server: ApiServer | undefined;
   try {
     source = await EtcdSource.connect({ endpoints: [etcd.endpoint], watch: { initialBackoffMs: 100, maxBackoffMs: 1000 } });
     const holdable = new HoldableSource(source);
     const stores = new Map<string, EtcdStore>();
     const src = source;
-    backend = createEtcdBackend({
+    backend = createCacherBackend({
       source: holdable,
       // Watches the router sends to etcd see etcd itself, not the held-back cache feed.
       storageSource: source,

@@ -8,7 +8,7 @@ import { EtcdSource } from '../etcd/source.js';
 import { EtcdStore } from '../etcd/store.js';
 import { BUILTIN_RESOURCES, collectionKey } from '../resources.js';
 import { etcdStoreDelegate } from '../apiserver/etcd-delegate.js';
-import { createEtcdBackend, type EtcdBackend } from '../apiserver/etcd-backend.js';
+import { createCacherBackend, type CacherBackend } from '../apiserver/cacher-backend.js';
 import { ForwardingSource } from '../forwarding-source.js';
 import type { Source, SourceWatch, SourceWatchHandlers } from '../source.js';
 import { decide } from '../routing/decide.js';
@@ -47,16 +47,16 @@ afterAll(async () => {
 const cm = (ns: string, name: string, v: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { v } });
 
 describe('consistency checker on a real etcd', () => {
-  let backend: EtcdBackend | undefined;
+  let backend: CacherBackend | undefined;
   let profile: Profile = profile1_34;
   afterEach(async () => {
     await backend?.stop();
     backend = undefined;
   });
 
-  async function open(ns: string, cacheSource: Source = source): Promise<EtcdBackend> {
+  async function open(ns: string, cacheSource: Source = source): Promise<CacherBackend> {
     for (let i = 0; i < 5; i++) await store.create(ns, `cm-${i}`, cm(ns, `cm-${i}`, String(i)));
-    backend = createEtcdBackend({
+    backend = createCacherBackend({
       source: cacheSource,
       storageSource: source,
       resources: [configmaps],
@@ -68,7 +68,7 @@ describe('consistency checker on a real etcd', () => {
     return backend;
   }
 
-  const untilCacheAt = async (b: EtcdBackend, rv: number) => {
+  const untilCacheAt = async (b: CacherBackend, rv: number) => {
     const c = b.cachers.get('configmaps')!;
     for (let i = 0; i < 200 && c.resourceVersion < rv; i++) await new Promise((r) => setTimeout(r, 25));
     expect(c.resourceVersion).toBeGreaterThanOrEqual(rv);

@@ -1,15 +1,16 @@
 // What-if decides recursion with the endpoint's rule: a metadata.name field selector reads one
 // key only when the request names a namespace (or the resource is cluster-scoped).
-import { afterAll, describe, expect, it } from 'vitest';
-import { Session } from './session.js';
+import { describe, expect, it } from 'vitest';
+import { ConsoleRunner } from './console.js';
 
-const session = new Session();
-afterAll(async () => {
-  await session.close();
-});
+// Not connected: what-if decides against the built-in resources.
+const runner = new ConsoleRunner(
+  () => undefined,
+  () => undefined,
+);
 
 const row134 = async (namespace: string | undefined, resource = 'pods') => {
-  const r = await session.whatIf({ verb: 'list', resource, ...(namespace ? { namespace } : {}), query: { fieldSelector: 'metadata.name=x', resourceVersion: '5', resourceVersionMatch: 'Exact' } });
+  const r = runner.whatIf({ verb: 'list', resource, ...(namespace ? { namespace } : {}), query: { fieldSelector: 'metadata.name=x', resourceVersion: '5', resourceVersionMatch: 'Exact' } });
   return r.rows.find((x) => x.profile === '1.34')!;
 };
 

@@ -1,6 +1,8 @@
-// Assembles the StorageBackend for etcd mode: one Cacher per resource whose watch cache is on
-// (kube-apiserver's defaults: every built-in resource but events), the etcd delegate for direct
-// reads and writes, and the CacheState the router decides on, read live from each Cacher.
+// Assembles the StorageBackend both modes serve from, as upstream's StorageWithCacher decorates
+// each resource's storage: one Cacher per resource whose watch cache is on (kube-apiserver's
+// defaults: every built-in resource but events) in front of that resource's delegate for direct
+// reads and writes (the etcd3 store in etcd mode, the cluster's API in kube mode), and the
+// CacheState the router decides on, read live from each Cacher.
 import { Cacher, type CacherConfig } from '../cacher/cacher.js';
 import type { CacheState } from '../routing/decide.js';
 import type { Source } from '../source.js';
@@ -34,12 +36,12 @@ export interface CompactionsView {
   stop(): void;
 }
 
-export interface EtcdBackendOptions {
+export interface CacherBackendOptions {
   /** What the Cachers list and watch. */
   source: Source;
   /** What watches served from storage use (default: `source`). */
   storageSource?: Source;
-  /** The direct-storage delegate of one resource (the etcd3 store). */
+  /** The direct-storage delegate of one resource (the etcd3 store, or the cluster in kube mode). */
   delegate: (res: ResourceInfo, collectionKey: string) => StorageDelegate;
   resources?: readonly ResourceInfo[];
   etcdPrefix?: string;
@@ -71,7 +73,7 @@ export interface ConsistencyOutcome {
   check: ConsistencyResult;
 }
 
-export interface EtcdBackend extends StorageBackend {
+export interface CacherBackend extends StorageBackend {
   cachers: Map<string, Cacher>;
   /** Starts every Cacher's ListAndWatch loop. */
   start(): void;
@@ -113,7 +115,7 @@ export function cacheStateOf(cacher: Cacher | undefined, source: Source, progres
   return s;
 }
 
-export function createEtcdBackend(opts: EtcdBackendOptions): EtcdBackend {
+export function createCacherBackend(opts: CacherBackendOptions): CacherBackend {
   const resources = opts.resources ?? BUILTIN_RESOURCES;
   const prefix = opts.etcdPrefix ?? DEFAULT_ETCD_PREFIX;
   const cachers = new Map<string, Cacher>();

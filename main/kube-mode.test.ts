@@ -21,7 +21,7 @@ function endpointOf(st: ConnectionState): Endpoint {
   return endpointFromKubeconfig(st.kubeconfigPath);
 }
 
-const request = (ep: Endpoint, method: string, path: string, body?: unknown) => endpointRequest(ep, 'kube-live.test', method, path, body);
+const request = (ep: Endpoint, method: string, path: string, body?: unknown) => endpointRequest(ep, 'kube-mode.test', method, path, body);
 
 type Item = { metadata: { name: string; namespace?: string; resourceVersion: string; labels?: Record<string, string> } };
 const items = (r: { json: Record<string, unknown> }) => (r.json.items ?? []) as Item[];
@@ -112,15 +112,15 @@ describe('watchscope (kube mode) on top of another watchscope (etcd mode)', () =
     const r = await request(epB, 'GET', '/api/v1/namespaces/chain/configmaps');
     expect(r.status).toBe(200);
     expect(items(r)).toHaveLength(23);
-    const dB = (await b.getDecisions({ since: mark })).decisions.filter((x) => x.userAgent === 'kube-live.test');
+    const dB = (await b.getDecisions({ since: mark })).decisions.filter((x) => x.userAgent === 'kube-mode.test');
     expect(dB).toMatchObject([{ verb: 'list', servedBy: 'etcd', reason: 'consistentReadFromStorage', status: 200 }]);
     // What served it is named: A, the cluster's apiserver, not an etcd B never talks to.
     expect(dB[0]!.detail).toContain("the cluster's kube-apiserver");
     expect(dB[0]!.detail).not.toMatch(/\betcd\b(?![0-9])/);
-    // The delegated read arrived at A as a LIST of its own, from B's KubeStore (not kube-live.test).
+    // The delegated read arrived at A as a LIST of its own, from B's KubeStore (not kube-mode.test).
     const dA = (await a.getDecisions({ since: markA })).decisions.filter((x) => x.verb === 'list' && x.resource === 'configmaps' && x.namespace === 'chain');
     expect(dA.length).toBeGreaterThanOrEqual(1);
-    expect(dA.at(-1)!.userAgent).not.toBe('kube-live.test');
+    expect(dA.at(-1)!.userAgent).not.toBe('kube-mode.test');
 
     const w = await request(epB, 'POST', '/api/v1/namespaces/chain/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'via-b' } });
     expect(w.status).toBe(405);

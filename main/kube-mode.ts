@@ -6,16 +6,16 @@ import { KubeSource } from './storage/kube/source.js';
 import { KubeStore } from './storage/kube/store.js';
 import { kubeDelegate } from './storage/kube/delegate.js';
 import type { KubeResource } from './storage/kube/discovery.js';
-import { createEtcdBackend } from './storage/apiserver/etcd-backend.js';
+import { createCacherBackend } from './storage/apiserver/cacher-backend.js';
 import { startApiServer } from './storage/apiserver/server.js';
 import { BUILTIN_RESOURCES, collectionKey, qualifiedResource, type ResourceInfo } from './storage/resources.js';
 import type { Profile } from './storage/routing/profiles.js';
-import type { Live } from './session.js';
+import type { Live } from './live.js';
 import type { Source } from './storage/source.js';
 import { scrapeStorageMetrics } from './storage/kube/metrics.js';
 import { ClusterMetricsScraper, CLUSTER_METRICS_INTERVAL_MS } from './telemetry/cluster-metrics.js';
 
-export interface KubeLiveOptions {
+export interface KubeModeOptions {
   kubeconfig?: string | undefined;
   context?: string | undefined;
   resources?: string[] | undefined;
@@ -36,7 +36,7 @@ export interface KubeLiveOptions {
 /** Default selection in kube mode: small, commonly watched resources. */
 const DEFAULT_KUBE_RESOURCES = ['pods', 'configmaps', 'services', 'namespaces', 'nodes', 'deployments.apps', 'leases.coordination.k8s.io'];
 
-export async function openKubeLive(o: KubeLiveOptions): Promise<Live> {
+export async function openKubeMode(o: KubeModeOptions): Promise<Live> {
   const source = await KubeSource.connect({ ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}), ...(o.context ? { context: o.context } : {}) });
   try {
     const discovered = await source.discoverResources();
@@ -65,7 +65,7 @@ export async function openKubeLive(o: KubeLiveOptions): Promise<Live> {
       byKey.set(collectionKey(r), d);
       source.register(d, collectionKey(r));
     }
-    const backend = createEtcdBackend({
+    const backend = createCacherBackend({
       // On demand only: each check LISTs every cached resource from the user's cluster.
       consistency: { profile: o.profile, periodMs: 0 },
       source: o.wrapSource ? o.wrapSource(source) : source,
