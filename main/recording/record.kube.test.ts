@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../session.js';
+import { until } from '../storage/apiserver/testing.js';
 import { CONTEXTS, KUBE_APISERVER_MISSING_MESSAGE, findKubeApiserver, startTestApiserver, type TestApiserver } from '../storage/kube/testing/apiserver.js';
 import { RecordingReader } from './reader.js';
 import { ReplayService } from './replay.js';
@@ -14,14 +15,6 @@ import { rerunRecording } from './rerun.js';
 const bin = findKubeApiserver();
 if (!bin) console.warn(`\n!!! kube mode recording tests SKIPPED: ${KUBE_APISERVER_MISSING_MESSAGE}\n`);
 const d = bin ? describe : describe.skip;
-
-const until = async (cond: () => boolean, ms: number, what: string) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 d('recording a kube-mode session', () => {
   let api: TestApiserver;
