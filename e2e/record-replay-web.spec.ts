@@ -18,7 +18,8 @@ import { collectPageErrors } from './page-errors.js';
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
 mkdirSync(shots, { recursive: true });
-const dir = mkdtempSync(path.join(tmpdir(), 'wsrec-e2e-'));
+/** Made in beforeAll: Playwright also loads this file to list its tests, and that load must leave nothing behind. */
+let dir = '';
 
 let ui: WebUi;
 let session: Session;
@@ -30,6 +31,7 @@ const errors: string[] = [];
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async ({ browser }) => {
+  dir = mkdtempSync(path.join(tmpdir(), 'wsrec-e2e-'));
   session = new Session({ recordingsDir: dir, demo: { workload: { writesPerSecond: 30, kubelets: 3, informers: 2, slowReader: false } } });
   ui = await startWebUi({ service: session, rendererDir: path.join(root, 'out', 'renderer') });
   page = await browser.newPage();
@@ -40,7 +42,7 @@ test.afterAll(async () => {
   await page?.close();
   await ui?.close();
   await session?.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('Record: the button records the live demo, the header shows REC and its size, Stop names the file', async () => {
