@@ -1,21 +1,8 @@
 // How an object enters a recording: key, resourceVersion, size and a hash of its value; the value
 // itself only when the user asked for values, and even then never a Secret's data.
-import { createHash } from 'node:crypto';
 import type { KubeObject, StoredObject } from '../storage/object.js';
+import { valueHash } from '../storage/value_hash.js';
 import type { RecordedObject } from './format.js';
-
-/**
- * First 16 hex digits of SHA-256 over the object's JSON without metadata.resourceVersion (which
- * the cache stamps from the key's revision), so a cache's copy and etcd's hash the same.
- */
-export function valueHash(obj: KubeObject): string {
-  const { resourceVersion: _rv, ...meta } = obj.metadata ?? ({} as KubeObject['metadata']);
-  void _rv;
-  return createHash('sha256')
-    .update(JSON.stringify({ ...obj, metadata: meta }))
-    .digest('hex')
-    .slice(0, 16);
-}
 
 const SECRET_FIELDS = ['data', 'stringData'];
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';

@@ -5,8 +5,8 @@
 // drops those it has, so exact and continue reads go to etcd until a later check passes. This
 // checker compares the same lists object by object and also hashes each value, so it can say which
 // object differs and how (upstream 1.36 logs only the first differing item).
-import { createHash } from 'node:crypto';
 import type { StoredObject } from '../object.js';
+import { valueHash } from '../value_hash.js';
 import { everythingFields } from '../selectors/field_selector.js';
 import { everythingLabels } from '../selectors/label_selector.js';
 import type { CacheListOptions, CacheListResult } from './types.js';
@@ -78,26 +78,6 @@ interface Entry {
 /** namespace/name as the object's key names it: the collection key's suffix. */
 const objectName = (stored: StoredObject, prefix: string) => (stored.key.startsWith(prefix) ? stored.key.slice(prefix.length) : stored.key);
 
-/** A hash of the value without its resourceVersion (the cache sets it from the mod revision). */
-function valueHash(stored: StoredObject): string {
-  const { metadata, ...rest } = stored.object as { metadata?: Record<string, unknown> };
-  const { resourceVersion: _rv, ...meta } = metadata ?? {};
-  void _rv;
-  return createHash('sha256').update(stableJson({ ...rest, metadata: meta })).digest('base64url').slice(0, 22);
-}
-
-/** JSON with object keys sorted, so two decodings of the same bytes hash alike. */
-function stableJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .sort()
-    .filter((k) => o[k] !== undefined)
-    .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
-    .join(',')}}`;
-}
-
 export class ConsistencyChecker {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<ConsistencyResult> | undefined;
@@ -166,7 +146,7 @@ export class ConsistencyChecker {
     const cached = await this.cache.list({ labelSelector: everythingLabels(), fieldSelector: everythingFields(), minResourceVersion: 0 });
     const rv = cached.resourceVersion;
     const inCache = new Map<string, Entry>();
-    for (const s of cached.items) inCache.set(objectName(s, this.collectionKey), { rv: s.resourceVersion, hash: valueHash(s) });
+    for (const s of cached.items) inCache.set(objectName(s, this.collectionKey), { rv: s.resourceVersion, hash: valueHash(s.object) });
 
     const differences: ConsistencyDifference[] = [];
     let total = 0;
@@ -187,7 +167,7 @@ export class ConsistencyChecker {
         else {
           inCache.delete(name);
           if (c.rv !== s.resourceVersion) differ({ object: name, kind: 'resourceVersion', cacheResourceVersion: c.rv, etcdResourceVersion: s.resourceVersion });
-          else if (c.hash !== valueHash(s)) differ({ object: name, kind: 'value', cacheResourceVersion: c.rv, etcdResourceVersion: s.resourceVersion });
+          else if (c.hash !== valueHash(s.object)) differ({ object: name, kind: 'value', cacheResourceVersion: c.rv, etcdResourceVersion: s.resourceVersion });
         }
       }
       token = page.continue ?? '';
