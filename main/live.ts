@@ -33,8 +33,8 @@ export interface Live {
   /** Demo only. */
   etcd?: EtcdProcess;
   workload?: Workload;
-  /** The consistency check of one cache or all of them (absent where nothing can be compared). */
-  checkConsistency?(resource?: string): Promise<ConsistencyOutcome[]>;
+  /** The consistency check of one cache or all of them, against what the cachers read from. */
+  checkConsistency(resource?: string): Promise<ConsistencyOutcome[]>;
   close(): Promise<void>;
 }
 
