@@ -200,9 +200,20 @@ describe('writes and reads', () => {
     expect(badCont.json.message).toMatch(/^invalid continue token: continue key is not valid/);
     const nores = await h.request('GET', '/api/v1/widgets');
     expect(nores.status).toBe(404);
+    // As v1.36 answers: no PUT/PATCH route on a collection, no POST route on an object.
+    const wrongRoute = [
+      await h.request('PUT', '/api/v1/namespaces/default/configmaps', { body: cm('put-on-collection') }),
+      await h.request('PATCH', '/api/v1/namespaces/default/configmaps', { body: '{}', headers: { 'Content-Type': 'application/merge-patch+json' } }),
+      await h.request('POST', '/api/v1/namespaces/default/configmaps/post-on-object', { body: cm('post-on-object') }),
+    ];
+    for (const r of wrongRoute) {
+      expect(r.status).toBe(405);
+      expect(r.json).toMatchObject({ kind: 'Status', reason: 'MethodNotAllowed', code: 405, message: 'the server does not allow this method on the requested resource' });
+    }
+    expect((await h.request('GET', '/api/v1/namespaces/default/configmaps/put-on-collection')).status).toBe(404);
     const ds = h.decisionsSince(before);
-    expect(ds.map((d) => d.status)).toEqual([400, 422, 422, 400, 400, 404]);
-    expect(ds.filter((d) => d.servedBy === 'rejected')).toHaveLength(6);
+    expect(ds.map((d) => d.status)).toEqual([400, 422, 422, 400, 400, 404, 405, 405, 405, 404]);
+    expect(ds.slice(6, 9).map((d) => d.reason)).toEqual(['methodNotAllowed', 'methodNotAllowed', 'methodNotAllowed']);
   });
 });
 

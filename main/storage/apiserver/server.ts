@@ -192,6 +192,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       ctx.record({ servedBy: 'rejected', reason: 'notFound', detail: `${ctx.resource.resource} is cluster-scoped.`, status: 404 });
       return writeStatus(res, notFoundPath());
     }
+    // kube-apiserver installs POST on a collection and PUT/PATCH on an object only; the other
+    // pairings have no route, so they are refused before the body is read.
+    if (info.name ? info.verb === 'create' : info.verb === 'update' || info.verb === 'patch') {
+      ctx.record({ servedBy: 'rejected', reason: 'methodNotAllowed', detail: `${method} is not supported on ${info.name ? 'an object' : 'a collection'}.`, status: 405 });
+      return writeStatus(res, new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+    }
 
     try {
       switch (info.verb) {

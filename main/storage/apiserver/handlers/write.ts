@@ -122,7 +122,6 @@ export async function handleCreate(ctx: ResourceRequestContext): Promise<void> {
   const res = ctx.resource;
   try {
     const o = await beforeStorage(async () => {
-      if (ctx.info.name) throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
       const body = await readJSON(ctx.req);
       checkDecodable(ctx, body);
       const o = asObject(body);
