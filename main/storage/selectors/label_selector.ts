@@ -1,6 +1,7 @@
 // Label selectors with kube's syntax (apimachinery pkg/labels/selector.go): comma-separated
 // requirements `k`, `!k`, `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k>n`, `k<n`.
 // Parse errors become 400 BadRequest, as the apiserver answers for a bad labelSelector.
+import { DNS1123_SUBDOMAIN } from '../dns1123.js';
 import { newBadRequest } from '../errors.js';
 import type { Selector } from '../cacher/types.js';
 
@@ -14,7 +15,6 @@ export interface LabelRequirement {
 
 // Qualified name: optional DNS-1123 subdomain prefix + '/', name of ≤63 alphanumerics with -_. inside.
 const NAME_RE = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const PREFIX_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const VALUE_RE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function fail(msg: string): never {
@@ -28,7 +28,7 @@ function validateKey(key: string): void {
     const prefix = parts[0]!;
     name = parts[1]!;
     if (prefix.length === 0) fail(`<nil>: Invalid value: "${key}": prefix part must be non-empty`);
-    if (prefix.length > 253 || !PREFIX_RE.test(prefix))
+    if (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))
       fail(`<nil>: Invalid value: "${key}": prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`);
   } else if (parts.length > 2) {
     fail(`<nil>: Invalid value: "${key}": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`);

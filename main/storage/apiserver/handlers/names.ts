@@ -2,6 +2,7 @@
 // (content.IsPathSegmentName, checked by the registry's key function on every verb), a namespace
 // that is `.` or `..` makes the storage key invalid (storage.PrepareKey: a 500 without reason),
 // and a created object's name and namespace pass ValidateObjectMeta (DNS-1123 subdomain / label).
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../../dns1123.js';
 import { StatusError, newBadRequest } from '../../errors.js';
 import type { ResourceRequestContext } from '../context.js';
 import { writeStatus } from '../respond.js';
@@ -15,9 +16,6 @@ export function pathSegmentNameProblems(name: string): string[] {
   for (const c of ['/', '%']) if (name.includes(c)) problems.push(`may not contain '${c}'`);
   return problems;
 }
-
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** validation.IsDNS1123Label's messages (namespace names). */
 export function dns1123LabelProblems(v: string): string[] {
