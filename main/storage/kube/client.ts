@@ -4,6 +4,7 @@
 // that network and TLS failures keep their Node error codes, which errors.ts turns into advice.
 import http, { type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { KubeConfig, User } from '@kubernetes/client-node';
 import { KubeError, explainCredentialError, explainHttpError, explainNetworkError } from './errors.js';
 import { JsonObjectFramer } from '../../util/json-object-framer.js';
@@ -12,6 +13,16 @@ export interface KubeResponse {
   status: number;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The far end of the connection that answered (set when the request asked for `peer`). */
+  peer?: ConnectionPeer;
+}
+
+/** Who was at the other end of a connection: what a client can know of which server answered. */
+export interface ConnectionPeer {
+  remoteAddress: string;
+  remotePort: number;
+  /** HTTPS: the serving certificate's SHA-256 fingerprint and subject CN. */
+  certificate?: { fingerprint256: string; subjectCN: string };
 }
 
 export interface RequestOpts {
@@ -24,6 +35,14 @@ export interface RequestOpts {
   /** For error messages: the verb and resource the request stands for. */
   verb?: string;
   resource?: string;
+  /**
+   * The connection to use: `false` for one of its own (behind a TCP load balancer each such
+   * request may reach another apiserver), or an agent that keeps one open (requests through it
+   * stay with one apiserver). Ignored when the kubeconfig sets a proxy.
+   */
+  agent?: http.Agent | false;
+  /** Report the far end of the connection that answered (KubeResponse.peer). */
+  peer?: boolean;
 }
 
 export interface StreamHandle {
@@ -82,6 +101,9 @@ export class KubeClient {
     headers['User-Agent'] = 'watchscope';
     options.headers = headers;
     const mod = url.protocol === 'http:' ? http : https;
+    // Without a proxy, client-node's agent only pools connections; another agent (or none) makes
+    // its own with the same TLS options (ca, cert, key are on `options` too). A proxy's is kept.
+    if (opts.agent !== undefined && !this.kc.getCurrentCluster()?.proxyUrl) options.agent = opts.agent;
     return { url, options, mod };
   }
 
@@ -110,7 +132,8 @@ export class KubeClient {
           }
           chunks.push(c);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        const peer = opts.peer ? connectionPeer(res) : undefined;
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ...(peer ? { peer } : {}) }));
         res.on('error', (e) => reject(explainNetworkError(e, this.server)));
       });
       const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'WATCHSCOPE_TIMEOUT' })), timeoutMs);
@@ -218,4 +241,17 @@ export class KubeClient {
       },
     };
   }
+}
+
+function connectionPeer(res: IncomingMessage): ConnectionPeer {
+  const socket = res.socket as (TLSSocket & { encrypted?: boolean }) | null;
+  const peer: ConnectionPeer = { remoteAddress: socket?.remoteAddress ?? '', remotePort: socket?.remotePort ?? 0 };
+  if (socket?.encrypted && typeof socket.getPeerCertificate === 'function') {
+    const c = socket.getPeerCertificate();
+    if (c && c.fingerprint256) {
+      const cn = c.subject?.CN;
+      peer.certificate = { fingerprint256: c.fingerprint256, subjectCN: Array.isArray(cn) ? cn.join(',') : (cn ?? '') };
+    }
+  }
+  return peer;
 }
