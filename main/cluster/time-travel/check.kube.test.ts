@@ -11,28 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
 import { startEtcd, type EtcdProcess } from '../../storage/etcd/process.js';
 import { KUBE_136_MISSING_MESSAGE, findKubeApiserver136, startKube136, type RealApiserver } from '../../storage/kube/testing/kube-1.36.js';
 import { CONTEXTS, KUBE_APISERVER_MISSING_MESSAGE, findKubeApiserver, startTestApiserver, type TestApiserver } from '../../storage/kube/testing/apiserver.js';
 import { rawRequest, until } from '../../storage/apiserver/testing.js';
 import { KubeError } from '../../storage/kube/errors.js';
-import { startBalancer, startHoldableProxy, type Balancer, type HoldableProxy } from './testing/tcp.js';
+import { startBalancer, startHoldableProxy, type Balancer, type HoldableProxy, servingCertificate } from './testing/tcp.js';
 import { contextClient } from './client.js';
 import { timeTravelCheck } from './check.js';
 
 const CM = '/api/v1/namespaces/default/configmaps';
 
-function certificateOf(url: string, ca: Buffer): Promise<string> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const s = tlsConnect({ host: u.hostname, port: Number(u.port), ca, servername: 'localhost' }, () => {
-      resolve(s.getPeerCertificate().fingerprint256);
-      s.end();
-    });
-    s.on('error', reject);
-  });
-}
 
 const missing136 = findKubeApiserver136() ? undefined : KUBE_136_MISSING_MESSAGE;
 if (missing136) console.warn(`\n!!! time-travel tests against kube-apiserver v1.36 SKIPPED: ${missing136}\n`);
@@ -114,8 +103,8 @@ if (missing136) console.warn(`\n!!! time-travel tests against kube-apiserver v1.
       const client = await contextClient({ kubeconfig: lbKubeconfig, context: 'ha' });
       const result = await timeTravelCheck({ client, resource: 'configmaps', attempts: 6, target: 'cluster', timeoutMs: 20_000 });
 
-      const fpA = await certificateOf(a.server, a.ca);
-      const fpB = await certificateOf(b.server, b.ca);
+      const fpA = await servingCertificate(a.server, a.ca);
+      const fpB = await servingCertificate(b.server, b.ca);
       const rA = result.replicas.find((r) => r.certificateSha256 === fpA);
       const rB = result.replicas.find((r) => r.certificateSha256 === fpB);
       expect(rA, JSON.stringify(result.replicas)).toBeDefined();

@@ -4,14 +4,13 @@
 // serving certificate it presented, checked against the one that replica really serves — and the
 // objects its cache answers got wrong.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect as tlsConnect } from 'node:tls';
 import { startEtcd, type EtcdProcess } from '../../storage/etcd/process.js';
 import { HoldableSource } from '../../storage/apiserver/holdable-source.js';
 import { rawRequest, until } from '../../storage/apiserver/testing.js';
 import { defaultProfile } from '../../storage/routing/profiles.js';
 import { openEtcdStack } from '../../etcd-mode.js';
 import type { EtcdStack } from '../../live.js';
-import { startBalancer, type Balancer } from './testing/tcp.js';
+import { startBalancer, type Balancer, servingCertificate } from './testing/tcp.js';
 import { endpointClient } from './client.js';
 import { timeTravelCheck } from './check.js';
 
@@ -28,16 +27,6 @@ async function names(stack: EtcdStack, rv: string): Promise<Map<string, string>>
   return new Map((r.json.items as any[]).map((o) => [o.metadata.name as string, o.metadata.resourceVersion as string]));
 }
 
-function certificateOf(url: string, ca: string): Promise<string> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const s = tlsConnect({ host: u.hostname, port: Number(u.port), ca, servername: 'localhost' }, () => {
-      resolve(s.getPeerCertificate().fingerprint256);
-      s.end();
-    });
-    s.on('error', reject);
-  });
-}
 
 beforeAll(async () => {
   etcd = await startEtcd();
@@ -84,8 +73,8 @@ describe('time travel across two watchscope replicas behind a balancer', () => {
 
       // The balancer alternated, so both replicas answered resourceVersion=0 LISTs.
       expect(new Set(lb.routed.slice(routedBefore))).toEqual(new Set([0, 1]));
-      const fpA = await certificateOf(a.server.url, a.server.caPem!);
-      const fpB = await certificateOf(b.server.url, b.server.caPem!);
+      const fpA = await servingCertificate(a.server.url, a.server.caPem!);
+      const fpB = await servingCertificate(b.server.url, b.server.caPem!);
       expect(fpA).not.toBe(fpB);
       const rA = result.replicas.find((r) => r.certificateSha256 === fpA)!;
       const rB = result.replicas.find((r) => r.certificateSha256 === fpB)!;

@@ -4,6 +4,7 @@
 // apiserver and etcd that can hold back what etcd sends, so that apiserver's watch — and so its
 // watch cache — stops hearing about writes while the others go on (its reads of etcd stall too).
 import net from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 export interface Balancer {
   port: number;
@@ -101,4 +102,16 @@ export async function startHoldableProxy(target: { host: string; port: number })
     },
     close: () => closeServer(server, sockets),
   };
+}
+
+/** The SHA-256 fingerprint of the certificate a TLS server at `url` serves. */
+export function servingCertificate(url: string, ca: string | Buffer): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: u.hostname, port: Number(u.port), ca, servername: 'localhost' }, () => {
+      resolve(s.getPeerCertificate().fingerprint256);
+      s.end();
+    });
+    s.on('error', reject);
+  });
 }
