@@ -62,6 +62,22 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['audit', 'a', '--etcd-progress', 'maybe'])).toThrow(/--etcd-progress wants trusted or untrusted/);
   });
 
+  it('parses time-travel with -n, --output and a bounded --every/--times', () => {
+    expect(parseArgs(['time-travel', '--resource', 'pods'])).toEqual({ cmd: 'time-travel', resource: 'pods', attempts: 5, output: 'text', times: 1 });
+    expect(parseArgs(['time-travel', '--context', 'prod', '--kubeconfig', 'k', '--resource', 'deployments.apps', '-n', '12', '--output', 'json'])).toEqual({
+      cmd: 'time-travel', context: 'prod', kubeconfig: 'k', resource: 'deployments.apps', attempts: 12, output: 'json', times: 1,
+    });
+    expect(parseArgs(['time-travel', '--resource', 'cm', '--every', '30s', '--times', '3'])).toMatchObject({ everyMs: 30_000, times: 3 });
+    expect(parseArgs(['time-travel', '--resource', 'cm', '--every', '1m'])).toMatchObject({ everyMs: 60_000, times: 10 });
+    expect(() => parseArgs(['time-travel'])).toThrow(/needs --resource/);
+    expect(() => parseArgs(['time-travel', '--resource', 'Pods!'])).toThrow(/--resource wants a resource name/);
+    expect(() => parseArgs(['time-travel', '--resource', 'pods', '-n', '0'])).toThrow(/-n\/--attempts wants a whole number 1–50, got "0"/);
+    expect(() => parseArgs(['time-travel', '--resource', 'pods', '-n', '51'])).toThrow(/1–50/);
+    expect(() => parseArgs(['time-travel', '--resource', 'pods', '--times', '3'])).toThrow(/--times goes with --every/);
+    expect(() => parseArgs(['time-travel', '--resource', 'pods', '--every', '10s', '--times', '101'])).toThrow(/--times wants a whole number 1–100/);
+    expect(() => parseArgs(['time-travel', '--resource', 'pods', '--every', '0'])).toThrow(/--every wants a duration/);
+  });
+
   it('parses replay FILE, with --compare needing a profile', () => {
     expect(parseArgs(['replay', 'r.wsrec.gz', '--web'])).toMatchObject({ cmd: 'replay', file: 'r.wsrec.gz', web: true, compare: false });
     expect(parseArgs(['replay', 'r.wsrec.gz', '--profile', '1.27', '--compare', '--json'])).toMatchObject({ cmd: 'replay', profile: '1.27', compare: true, json: true });

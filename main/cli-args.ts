@@ -1,6 +1,7 @@
 // Parses watchscope's command line. Pure: no I/O, so every flag and error is unit-tested.
 import { isIPv4 } from 'node:net';
 import { parseArgs as parseArgsTokens, type ParseArgsConfig } from 'node:util';
+import { TIME_TRAVEL_MAX_ATTEMPTS } from '../shared/time-travel.js';
 
 export interface CommonFlags {
   profile?: string;
@@ -35,6 +36,17 @@ export type Command =
   | { cmd: 'replay'; file: string; web: boolean; uiPort: number; profile?: string; gates: Record<string, boolean>; compare: boolean; json: boolean; report?: string }
   | { cmd: 'audit'; file: string; profile?: string; gates: Record<string, boolean>; output: 'text' | 'json'; etcdProgress: boolean }
   | { cmd: 'contexts'; kubeconfig?: string }
+  | {
+      cmd: 'time-travel';
+      kubeconfig?: string;
+      context?: string;
+      resource: string;
+      attempts: number;
+      output: 'text' | 'json';
+      /** Repeat the check every `everyMs`, `times` times in all (bounded). */
+      everyMs?: number;
+      times: number;
+    }
   | { cmd: 'open'; pid?: number }
   | { cmd: 'scenarios' };
 
@@ -45,6 +57,8 @@ interface FlagSpec {
   arg?: string; // value placeholder; absent = boolean flag
   help: string;
   repeat?: boolean;
+  /** A one-letter alias, e.g. "n" for -n. */
+  short?: string;
 }
 
 const common: FlagSpec[] = [
@@ -132,6 +146,19 @@ const commands: Record<string, CommandSpec> = {
       { name: 'etcd-progress', arg: 'trusted|untrusted', help: 'whether the cluster\'s etcd answers RequestWatchProgress (≥3.4.31/3.5.13; default trusted)' },
     ],
   },
+  'time-travel': {
+    summary: 'ask the cluster for a resourceVersion=0 LIST (its watch cache) beside a consistent LIST, N times, and say which answers came from behind',
+    usage: 'watchscope time-travel --resource RESOURCE [--context NAME] [--kubeconfig F] [-n N] [--output text|json] [--every DURATION --times K]',
+    flags: [
+      { name: 'resource', arg: 'RESOURCE', help: 'what to LIST: pods, configmaps, deployments.apps, a short name (cm), or a served plural' },
+      { name: 'kubeconfig', arg: 'FILE', help: 'kubeconfig to read (default: $KUBECONFIG, then ~/.kube/config); also one watchscope wrote for its endpoint' },
+      { name: 'context', arg: 'NAME', help: 'kubeconfig context (default: the current context)' },
+      { name: 'attempts', arg: 'N', short: 'n', help: `attempts, each a consistent LIST then a resourceVersion=0 LIST on a new connection (1–${TIME_TRAVEL_MAX_ATTEMPTS}, default 5); behind a load balancer, enough to reach every apiserver` },
+      { name: 'output', arg: 'text|json', help: 'output format (default text)' },
+      { name: 'every', arg: 'DURATION', help: 'repeat the check at this interval (e.g. 30s), --times times' },
+      { name: 'times', arg: 'K', help: 'with --every: how many checks in all (1–100, default 10)' },
+    ],
+  },
   contexts: {
     summary: 'list the contexts of your kubeconfig',
     usage: 'watchscope contexts [--kubeconfig F]',
@@ -146,7 +173,7 @@ const commands: Record<string, CommandSpec> = {
 };
 
 export function helpText(topic?: string): string {
-  const fmt = (f: FlagSpec) => `  --${f.name}${f.arg ? ` ${f.arg}` : ''}`.padEnd(30) + f.help;
+  const fmt = (f: FlagSpec) => `  ${f.short ? `-${f.short}, ` : ''}--${f.name}${f.arg ? ` ${f.arg}` : ''}`.padEnd(30) + f.help;
   if (topic && commands[topic]) {
     const c = commands[topic];
     return [`watchscope ${topic}: ${c.summary}`, '', `usage: ${c.usage}`, '', 'flags:', ...c.flags.map(fmt)].join('\n');
@@ -235,7 +262,7 @@ function parseSize(name: string, v: string): number {
  */
 function tokenize(cmd: string, spec: CommandSpec, args: string[]): { values: Map<string, string[]>; positional?: string } {
   const options: ParseArgsConfig['options'] = { help: { type: 'boolean', short: 'h' } };
-  for (const f of spec.flags) options[f.name] = { type: f.arg ? 'string' : 'boolean', multiple: true };
+  for (const f of spec.flags) options[f.name] = { type: f.arg ? 'string' : 'boolean', multiple: true, ...(f.short ? { short: f.short } : {}) };
   const { tokens } = parseArgsTokens({ args, options, strict: false, allowPositionals: true, tokens: true });
   const values = new Map<string, string[]>();
   let positional: string | undefined;
@@ -344,6 +371,32 @@ export function parseArgs(argv: string[]): Command {
     }
     case 'contexts':
       return { cmd, kubeconfig: one('kubeconfig') };
+    case 'time-travel': {
+      const resource = one('resource');
+      if (!resource) throw new UsageError('time-travel needs --resource (e.g. --resource pods)');
+      if (!/^[a-z0-9.-]{1,253}$/.test(resource)) throw new UsageError(`--resource wants a resource name such as pods or deployments.apps, got "${resource}"`);
+      const n = one('attempts') ?? '5';
+      const attempts = Number(n);
+      if (!/^\d+$/.test(n) || attempts < 1 || attempts > TIME_TRAVEL_MAX_ATTEMPTS) throw new UsageError(`-n/--attempts wants a whole number 1–${TIME_TRAVEL_MAX_ATTEMPTS}, got "${n}"`);
+      const output = one('output') ?? 'text';
+      if (output !== 'text' && output !== 'json') throw new UsageError(`--output wants text or json, got "${output}"`);
+      if (has('times') && !has('every')) throw new UsageError('--times goes with --every DURATION');
+      const t = one('times') ?? '10';
+      const times = Number(t);
+      if (!/^\d+$/.test(t) || times < 1 || times > 100) throw new UsageError(`--times wants a whole number 1–100, got "${t}"`);
+      const everyMs = has('every') ? parseDuration('every', one('every')!) : undefined;
+      if (everyMs === 0) throw new UsageError('--every wants a duration such as 30s (leave it out for one check)');
+      return {
+        cmd,
+        ...(one('kubeconfig') ? { kubeconfig: one('kubeconfig')! } : {}),
+        ...(one('context') ? { context: one('context')! } : {}),
+        resource,
+        attempts,
+        output,
+        ...(everyMs ? { everyMs } : {}),
+        times: everyMs ? times : 1,
+      };
+    }
     case 'scenarios':
       return { cmd };
     case 'open': {

@@ -256,6 +256,30 @@ async function main(argv: string[]): Promise<void> {
       out(cmd.output === 'json' ? JSON.stringify(report, null, 2) : renderReportText(report));
       return;
     }
+    case 'time-travel': {
+      const { contextClient } = await import('./cluster/time-travel/client.js');
+      const { timeTravelCheck } = await import('./cluster/time-travel/check.js');
+      const { renderTimeTravelText } = await import('./cluster/time-travel/text.js');
+      let client;
+      try {
+        client = await contextClient(cmd);
+      } catch (e) {
+        return fail(`time-travel: ${errText(e)}`);
+      }
+      for (let i = 0; i < cmd.times; i++) {
+        if (i > 0 && cmd.everyMs) await new Promise((r) => setTimeout(r, cmd.everyMs));
+        let result;
+        try {
+          result = await timeTravelCheck({ client, resource: cmd.resource, attempts: cmd.attempts, target: `context ${client.contextName}` });
+        } catch (e) {
+          return fail(`time-travel: ${errText(e)}`);
+        }
+        // Repeated checks print one JSON document per line, so each can be read as it comes.
+        if (cmd.output === 'json') out(cmd.times > 1 ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+        else out(`${renderTimeTravelText(result)}${i < cmd.times - 1 ? '\n' : ''}`);
+      }
+      return;
+    }
     case 'contexts': {
       const listContexts = await loadContexts();
       try {

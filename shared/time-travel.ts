@@ -92,7 +92,7 @@ export const TimeTravelResult = z.object({
   resource: z.string(),
   /** The server URL asked (a load balancer's, possibly). */
   server: z.string(),
-  /** 'cluster' (the kubeconfig context's apiserver) or 'endpoint' (watchscope's own). */
+  /** What was asked: 'cluster' (the session's kubeconfig context), 'endpoint' (watchscope's own), or "context NAME" (the CLI). */
   target: z.string(),
   startedAt: z.number(),
   durationMs: z.number(),

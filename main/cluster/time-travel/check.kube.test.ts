@@ -19,6 +19,7 @@ import { KubeError } from '../../storage/kube/errors.js';
 import { startBalancer, startHoldableProxy, type Balancer, type HoldableProxy, servingCertificate } from './testing/tcp.js';
 import { contextClient } from './client.js';
 import { timeTravelCheck } from './check.js';
+import { watchscope } from './testing/cli.js';
 
 const CM = '/api/v1/namespaces/default/configmaps';
 
@@ -173,6 +174,30 @@ if (missing120) console.warn(`\n!!! time-travel tests against kube-apiserver v1.
     expect((err as KubeError).kind).toBe('forbidden');
     expect((err as KubeError).message).toMatch(/pods/);
   }, 30_000);
+
+  it('the CLI: text for people, one line and exit 1 for a 403, an unreachable server or an unknown context', async () => {
+    const ok = await watchscope(['time-travel', '--kubeconfig', api.kubeconfig, '--context', CONTEXTS.admin, '--resource', 'configmaps', '-n', '2']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^time travel: configmaps on https:\/\/127\.0\.0\.1:\d+, 2 attempts/m);
+    expect(ok.stdout).toMatch(/^summary: none of 2 answers came from behind/m);
+    expect(ok.stdout).toMatch(/^note: Every answer came over the same serving certificate/m);
+
+    const forbidden = await watchscope(['time-travel', '--kubeconfig', api.kubeconfig, '--context', CONTEXTS.lister, '--resource', 'pods']);
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stdout).toBe('');
+    expect(forbidden.stderr.trim().split('\n')).toHaveLength(1);
+    expect(forbidden.stderr).toMatch(/^watchscope: time-travel: .*pods/);
+    expect(forbidden.stderr).toMatch(/forbid|not allowed|may not|RBAC/i);
+
+    const down = await watchscope(['time-travel', '--kubeconfig', api.kubeconfig, '--context', CONTEXTS.unreachable, '--resource', 'pods']);
+    expect(down.code).toBe(1);
+    expect(down.stderr.trim().split('\n')).toHaveLength(1);
+    expect(down.stderr).toMatch(/^watchscope: time-travel: /);
+
+    const unknown = await watchscope(['time-travel', '--kubeconfig', api.kubeconfig, '--context', 'nope', '--resource', 'pods']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/context "nope" is not in the kubeconfig/);
+  }, 400_000);
 
   it('nobody listening fails within seconds, saying so', async () => {
     const client = await contextClient({ kubeconfig: api.kubeconfig, context: CONTEXTS.unreachable });

@@ -13,12 +13,17 @@ import type { EtcdStack } from '../../live.js';
 import { startBalancer, type Balancer, servingCertificate } from './testing/tcp.js';
 import { endpointClient } from './client.js';
 import { timeTravelCheck } from './check.js';
+import { watchscope } from './testing/cli.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let etcd: EtcdProcess;
 let a: EtcdStack;
 let b: EtcdStack;
 let held: HoldableSource;
 let lb: Balancer;
+let dir: string | undefined;
 const token = 'time-travel-test-token';
 const CM = '/api/v1/namespaces/default/configmaps';
 
@@ -29,6 +34,7 @@ async function names(stack: EtcdStack, rv: string): Promise<Map<string, string>>
 
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'watchscope-time-travel-'));
   etcd = await startEtcd();
   const common = { etcd: { endpoints: [etcd.endpoint] }, resources: ['configmaps', 'namespaces'], profile: () => defaultProfile, token };
   a = await openEtcdStack(common);
@@ -53,6 +59,7 @@ afterAll(async () => {
   await b?.close();
   await a?.close();
   await etcd?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('time travel across two watchscope replicas behind a balancer', () => {
@@ -105,6 +112,32 @@ describe('time travel across two watchscope replicas behind a balancer', () => {
       }
       // Every consistent LIST went over the one kept-alive connection.
       expect(new Set(result.answers.map((x) => x.consistentReplica)).size).toBe(1);
+
+      // The CLI, through a kubeconfig for the balancer, says the same in words.
+      const kubeconfig = join(dir!, 'lb.kubeconfig');
+      writeFileSync(
+        kubeconfig,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'lb', cluster: { server: `https://127.0.0.1:${lb.port}`, 'certificate-authority-data': Buffer.from(`${a.server.caPem}${b.server.caPem}`).toString('base64') } }],
+          users: [{ name: 'u', user: { token } }],
+          contexts: [{ name: 'ha', context: { cluster: 'lb', user: 'u' } }],
+          'current-context': 'ha',
+        }),
+        { mode: 0o600 },
+      );
+      const text = await watchscope(['time-travel', '--kubeconfig', kubeconfig, '--context', 'ha', '--resource', 'cm', '-n', '4']);
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toMatch(/^summary: 2 of 4 answers came from behind \(server [AB]\)/m);
+      expect(text.stdout).toMatch(/^ +missing +default\/new-1 /m);
+      expect(text.stdout).toMatch(/^ +deleted +default\/keep-2 still served/m);
+      expect(text.stdout).toMatch(/^ +older +default\/keep-1 /m);
+      const json = await watchscope(['time-travel', '--kubeconfig', kubeconfig, '--resource', 'configmaps', '-n', '2', '--output', 'json']);
+      expect(json.code, json.stderr).toBe(0);
+      const parsed = JSON.parse(json.stdout);
+      expect(parsed.summary).toMatchObject({ answered: 2, stale: 1 });
+      expect(parsed.replicas.find((r: { id: string }) => r.id === parsed.summary.behindReplicas[0]).certificateSha256).toBe(fpB);
     } finally {
       held.release();
     }
