@@ -140,7 +140,21 @@ describe('parseArgs', () => {
     });
   });
 
+  it('parses the audit stream as a source: alone, or beside a kubeconfig context', () => {
+    expect(parseArgs(['serve', '--audit-log', 'audit.log', '--profile', '1.31'])).toMatchObject({ cmd: 'serve', mode: 'audit', audit: { log: 'audit.log' }, profile: '1.31' });
+    expect(parseArgs(['serve', '--audit-webhook', 'wh.kubeconfig'])).toMatchObject({ mode: 'audit', audit: { webhookKubeconfig: 'wh.kubeconfig' } });
+    expect(parseArgs(['serve', '--context', 'prod', '--audit-log', 'a.log', '--audit-webhook', 'wh'])).toMatchObject({
+      mode: 'kube',
+      context: 'prod',
+      audit: { log: 'a.log', webhookKubeconfig: 'wh' },
+    });
+    expect(parseArgs(['serve', '--context', 'prod'])).not.toHaveProperty('audit');
+  });
+
   it.each([
+    [['serve', '--etcd', 'http://a:1', '--audit-log', 'a.log'], /use them with --context, or alone, not with --etcd/],
+    [['serve', '--audit-log', 'a.log', '--allow-writes'], /no cluster to write to/],
+    [['serve', '--audit-log'], /needs a value/],
     [['serve', '--etcd', 'localhost:2379'], /http:\/\/ or https:\/\//],
     [['serve', '--etcd', 'http://a:1', '--context', 'x'], /either --etcd or --kubeconfig/],
     [['serve', '--listen', '0.0.0.0:80', '--etcd', 'http://a:1'], /loopback/],

@@ -23,7 +23,8 @@ export type Command =
   | { cmd: 'help'; topic?: string }
   | { cmd: 'version' }
   | ({ cmd: 'serve'; mode: 'etcd'; etcd: string[]; etcdCa?: string; etcdCert?: string; etcdKey?: string; etcdPrefix: string } & CommonFlags)
-  | ({ cmd: 'serve'; mode: 'kube'; kubeconfig?: string; context?: string; allowWrites: boolean } & CommonFlags)
+  | ({ cmd: 'serve'; mode: 'kube'; kubeconfig?: string; context?: string; allowWrites: boolean; audit?: AuditFlags } & CommonFlags)
+  | ({ cmd: 'serve'; mode: 'audit'; audit: AuditFlags } & CommonFlags)
   | ({
       cmd: 'demo';
       web: boolean;
@@ -49,6 +50,13 @@ export type Command =
     }
   | { cmd: 'open'; pid?: number }
   | { cmd: 'scenarios' };
+
+/** --audit-log FILE and/or --audit-webhook KUBECONFIG: the cluster's audit stream as a source. */
+export interface AuditFlags {
+  log?: string;
+  /** Where to write the kubeconfig kube-apiserver reads with --audit-webhook-config-file. */
+  webhookKubeconfig?: string;
+}
 
 export class UsageError extends Error {}
 
@@ -107,7 +115,8 @@ const commands: Record<string, CommandSpec> = {
     summary: 'serve the cached Kubernetes API on loopback, fed by etcd or by a kubeconfig context',
     usage:
       'watchscope serve --etcd URL[,URL] [--etcd-ca F --etcd-cert F --etcd-key F] [--etcd-prefix /registry] [flags]\n' +
-      '       watchscope serve --kubeconfig F --context C [--allow-writes] [flags]',
+      '       watchscope serve --kubeconfig F --context C [--allow-writes] [--audit-log F] [--audit-webhook F] [flags]\n' +
+      '       watchscope serve --audit-log F [--audit-webhook F] [--profile VERSION] [flags]   (the audit stream alone)',
     flags: [
       { name: 'etcd', arg: 'URL[,URL]', help: 'etcd endpoints (http:// or https://)' },
       { name: 'etcd-ca', arg: 'FILE', help: 'CA bundle that signed etcd\'s serving certificate' },
@@ -117,6 +126,16 @@ const commands: Record<string, CommandSpec> = {
       { name: 'kubeconfig', arg: 'FILE', help: 'kubeconfig to read (default: $KUBECONFIG, then ~/.kube/config)' },
       { name: 'context', arg: 'NAME', help: 'kubeconfig context (default: the current context)' },
       { name: 'allow-writes', help: 'kube mode: forward writes to the cluster (refused otherwise)' },
+      {
+        name: 'audit-log',
+        arg: 'FILE',
+        help: 'follow the cluster\'s audit log (JSON lines, gzip accepted, like tail -F): each request becomes an inferred decision; without --context, the audit stream alone',
+      },
+      {
+        name: 'audit-webhook',
+        arg: 'FILE',
+        help: 'accept kube-apiserver\'s audit webhook on the endpoint and write the kubeconfig for its --audit-webhook-config-file to FILE',
+      },
       { name: 'ui', help: 'also serve the web UI on loopback and print its `ui:` line' },
       ...common,
     ],
@@ -420,6 +439,15 @@ export function parseArgs(argv: string[]): Command {
       const etcd = list('etcd');
       const kube = has('kubeconfig') || has('context');
       if (etcd && kube) throw new UsageError('serve takes either --etcd or --kubeconfig/--context, not both');
+      const audit: AuditFlags | undefined =
+        has('audit-log') || has('audit-webhook')
+          ? { ...(has('audit-log') ? { log: one('audit-log')! } : {}), ...(has('audit-webhook') ? { webhookKubeconfig: one('audit-webhook')! } : {}) }
+          : undefined;
+      if (audit && etcd) throw new UsageError('--audit-log/--audit-webhook read a cluster\'s audit stream: use them with --context, or alone, not with --etcd');
+      if (audit && !kube) {
+        if (has('allow-writes')) throw new UsageError('--allow-writes is for kube mode: the audit stream alone has no cluster to write to');
+        return { cmd, mode: 'audit', ...base(), audit };
+      }
       if (etcd) {
         if (etcd.length === 0) throw new UsageError('--etcd needs at least one URL');
         for (const u of etcd) {
@@ -442,7 +470,7 @@ export function parseArgs(argv: string[]): Command {
       if (has('etcd-ca') || has('etcd-cert') || has('etcd-key') || has('etcd-prefix')) {
         throw new UsageError('--etcd-ca/--etcd-cert/--etcd-key/--etcd-prefix need --etcd');
       }
-      return { cmd, mode: 'kube', ...base(), kubeconfig: one('kubeconfig'), context: one('context'), allowWrites: has('allow-writes') };
+      return { cmd, mode: 'kube', ...base(), kubeconfig: one('kubeconfig'), context: one('context'), allowWrites: has('allow-writes'), ...(audit ? { audit } : {}) };
     }
   }
   throw new UsageError(`unknown command "${cmd}"`);

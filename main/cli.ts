@@ -7,9 +7,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { helpText, parseArgs, UsageError, type Command } from './cli-args.js';
+import { helpText, parseArgs, UsageError, type AuditFlags, type Command } from './cli-args.js';
 import type { WebUi } from './web.js';
-import type { ConnectRequest, WatchscopeService } from '../shared/ipc.js';
+import type { AuditSourceRequest, ConnectRequest, WatchscopeService } from '../shared/ipc.js';
 
 // The storage stack, the web UI and the kube client load on demand: `--help` and usage errors
 // answer at once instead of after compiling and loading all of them.
@@ -159,6 +159,7 @@ async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req
         }
       : {}),
     allowWrites: opts.allowWrites ?? false,
+    ...(cmd.cmd === 'serve' && cmd.mode !== 'etcd' && cmd.audit?.webhookKubeconfig ? { audit: { webhookKubeconfig: resolve(cmd.audit.webhookKubeconfig) } } : {}),
   });
   active = { session };
   const signalled = waitForSignal();
@@ -178,6 +179,19 @@ async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req
   out(`kubeconfig: ${state.kubeconfigPath}`);
   out(`profile: ${session.profileName()}`);
   out(`source: ${state.mode} ${state.target} (${state.sourceVersion}; RequestWatchProgress ${state.supportsRequestWatchProgress ? 'trusted' : 'not trusted'})`);
+  const audit = session.auditSource?.status();
+  if (audit) {
+    out(`audit: each request becomes an inferred decision under profile ${audit.profile} (from ${audit.profileSource}), with what-if for every other profile`);
+    if (audit.log) out(`audit log: following ${audit.log.path}`);
+    if (audit.webhook) {
+      out(`audit webhook: ${audit.webhook.url}`);
+      out(`audit webhook kubeconfig: ${audit.webhook.kubeconfigPath}`);
+      out(
+        `  start kube-apiserver with --audit-webhook-config-file=${audit.webhook.kubeconfigPath} and an --audit-policy-file at level Metadata or above ` +
+          '(each event then carries the requestURI routing needs); --audit-webhook-batch-max-wait=1s feeds the view within a second',
+      );
+    }
+  }
   if (cmd.record) {
     try {
       const r = await session.startRecording({ ...cmd.record, file: resolve(cmd.record.file) });
@@ -214,6 +228,11 @@ async function runHeadless(cmd: Extract<Command, { cmd: 'serve' | 'demo' }>, req
   out('ready (Ctrl-C to stop)');
   const sig = await Promise.race([signalled, cmd.cmd === 'demo' && !cmd.ui && cmd.scenario ? scenarioDone.then(() => 'scenario finished') : new Promise<string>(() => undefined)]);
   out(`stopping (${sig})`);
+  const last = session.auditSource?.status();
+  if (last) {
+    out(`audit: ${last.events} events, ${last.routed} requests routed, ${last.stagesFolded} later stages folded`);
+    for (const b of last.bad) out(`audit bad input: ${b.count} × ${b.text}; first: ${b.example}`);
+  }
   await stopActive();
   out('stopped');
 }
@@ -293,8 +312,16 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'serve': {
       const common = { ...(cmd.resources ? { resources: cmd.resources } : {}), ...(cmd.profile ? { profile: cmd.profile } : {}) };
+      const audit = cmd.mode === 'etcd' ? undefined : auditRequest(cmd.audit);
+      if (audit?.logPath) {
+        // Said before the storage stack loads: a mistyped path is a one-line answer.
+        const problem = await (await import('./cluster/audit/path.js')).auditLogProblem(audit.logPath);
+        if (problem) return fail(problem);
+      }
       const req: ConnectRequest =
-        cmd.mode === 'etcd'
+        cmd.mode === 'audit'
+          ? { mode: 'audit', audit: audit!, ...(cmd.profile ? { profile: cmd.profile } : {}) }
+          : cmd.mode === 'etcd'
           ? {
               mode: 'etcd',
               endpoints: cmd.etcd,
@@ -308,6 +335,7 @@ async function main(argv: string[]): Promise<void> {
               mode: 'kube',
               ...(cmd.kubeconfig ? { kubeconfig: resolve(cmd.kubeconfig) } : {}),
               context: cmd.context ?? (await currentContext(cmd.kubeconfig)),
+              ...(audit ? { audit } : {}),
               ...common,
             };
       return runHeadless(cmd, req, { web: cmd.ui, allowWrites: cmd.mode === 'kube' && cmd.allowWrites });
@@ -409,6 +437,12 @@ async function runOpen(cmd: Extract<Command, { cmd: 'open' }>): Promise<void> {
   } catch (e) {
     fail(errText(e));
   }
+}
+
+/** The flags as the contract's AuditSourceRequest: paths made absolute, the webhook on when its kubeconfig is asked for. */
+function auditRequest(a: AuditFlags | undefined): AuditSourceRequest | undefined {
+  if (!a) return undefined;
+  return { ...(a.log ? { logPath: resolve(a.log) } : {}), ...(a.webhookKubeconfig ? { webhook: true } : {}) };
 }
 
 async function currentContext(kubeconfig: string | undefined): Promise<string> {

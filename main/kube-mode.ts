@@ -1,6 +1,7 @@
 // kube mode: the embedded cacher fed by a cluster's kube-apiserver through a kubeconfig context.
 // Reads the profile serves from the cache come from the embedded Cacher; reads it delegates go to
 // the real apiserver with the user's credentials (KubeStore); writes are refused unless allowed.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DecisionLog } from './storage/decisions.js';
 import { KubeSource } from './storage/kube/source.js';
 import { KubeStore } from './storage/kube/store.js';
@@ -31,6 +32,8 @@ export interface KubeModeOptions {
   wrapSource?: (s: Source) => Source;
   /** Period of the /metrics scrape (default CLUSTER_METRICS_INTERVAL_MS). */
   metricsIntervalMs?: number;
+  /** POST receivers on the endpoint's listener (the audit webhook). */
+  posts?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
 }
 
 /** Default selection in kube mode: small, commonly watched resources. */
@@ -85,6 +88,7 @@ export async function openKubeMode(o: KubeModeOptions): Promise<Live> {
       ...(o.host ? { host: o.host } : {}),
       ...(o.port ? { port: o.port } : {}),
       ...(o.snapshot ? { snapshot: o.snapshot } : {}),
+      ...(o.posts ? { posts: o.posts } : {}),
     });
     // The cluster's own watch-cache counters, beside the embedded cacher's. A refusal (403) is a
     // figure of its own ("the cluster refuses /metrics to user X"), not a connection failure.

@@ -17,7 +17,7 @@ import type { EndpointConnection } from './workload/transport.js';
 
 /** What one connection holds while it is open. */
 export interface Live {
-  mode: 'etcd' | 'kube' | 'demo';
+  mode: 'etcd' | 'kube' | 'demo' | 'audit';
   target: string;
   server: ApiServer;
   backend: StorageBackend;

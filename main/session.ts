@@ -24,6 +24,7 @@ import type {
   ConsistencyResults,
   RerunResult,
   SetProfileRequest,
+  AuditSourceRequest,
   StopWatchRequest,
   WatchscopeService,
   WhatIfResult,
@@ -48,6 +49,14 @@ import type { Source } from './storage/source.js';
 import { SourceTap } from './recording/tap.js';
 import { SessionRecording, type StartRecording } from './recording/session-recording.js';
 import type { Cacher } from './storage/cacher/cacher.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { openAuditMode } from './audit-mode.js';
+import { AuditSource } from './cluster/audit/source.js';
+import { auditLogProblem } from './cluster/audit/path.js';
+import { chooseAuditVersion } from './cluster/audit/version.js';
+import { AUDIT_WEBHOOK_PATH, writeAuditWebhookKubeconfig } from './cluster/audit/webhook.js';
+import { writeStatus } from './storage/apiserver/respond.js';
+import { StatusError } from './storage/errors.js';
 
 export interface SessionOptions {
   /** Snapshot period (a few per second). */
@@ -65,6 +74,8 @@ export interface SessionOptions {
    * resource from the user's cluster.
    */
   consistencyCheckMs?: number;
+  /** The audit webhook's kubeconfig (for kube-apiserver's --audit-webhook-config-file) goes here; default the session's folder. */
+  audit?: { webhookKubeconfig?: string };
   log?: (line: string) => void;
 }
 
@@ -96,6 +107,9 @@ export class Session implements WatchscopeService {
   private profile: Profile = defaultProfile;
   private live: Live | undefined;
   private telemetry: Telemetry | undefined;
+  /** The cluster's audit stream, when the connection asked for it. */
+  private audit: AuditSource | undefined;
+  private auditProfileSource = '';
   private readonly dir = mkdtempSync(join(tmpdir(), 'watchscope-session-'));
   /** Child processes this session started, for abandon(). */
   private readonly children = new Set<EtcdProcess>();
@@ -189,10 +203,14 @@ export class Session implements WatchscopeService {
   async connect(req: ConnectRequest): Promise<ConnectionState> {
     const seq = ++this.connectSeq;
     await this.teardown();
-    const target = req.mode === 'etcd' ? req.endpoints.join(',') : req.mode === 'kube' ? req.context : 'demo';
+    const target = req.mode === 'etcd' ? req.endpoints.join(',') : req.mode === 'kube' ? req.context : req.mode === 'audit' ? auditTarget(req.audit) : 'demo';
     this.setState({ state: 'connecting', mode: req.mode, target });
     try {
       if (req.profile) this.baseProfile = resolveProfile(req.profile);
+      // An unreadable audit log is said at once, before any connection is tried.
+      const auditReq = req.mode === 'kube' || req.mode === 'audit' ? req.audit : undefined;
+      const problem = auditReq?.logPath ? await auditLogProblem(auditReq.logPath) : undefined;
+      if (problem) throw new Error(problem);
       const opening = this.open(req);
       const live = await withTimeout(opening, CONNECT_TIMEOUT_MS, `connecting to ${target} took longer than ${CONNECT_TIMEOUT_MS / 1000}s`).catch((e: unknown) => {
         // A connection that completes after we gave up must not linger (etcd child, sockets).
@@ -208,6 +226,11 @@ export class Session implements WatchscopeService {
       this.live = live;
       const kubeconfigPath = this.opts.endpoint?.writeKubeconfig ?? join(this.dir, 'kubeconfig');
       await live.server.writeKubeconfig(kubeconfigPath);
+      if (auditReq) {
+        const profileSource =
+          req.mode === 'audit' ? this.auditProfileSource : req.profile ? `the profile chosen (${req.profile})` : `the cluster's /version (${live.sourceInfo().version})`;
+        await this.openAudit(auditReq, profileSource);
+      }
       const info = live.sourceInfo();
       const revisionMethod = live.revisionMethod?.();
       this.setState({
@@ -236,6 +259,41 @@ export class Session implements WatchscopeService {
     return this.state;
   }
 
+  /** The audit webhook's POSTs reach the session's audit source, when it has the webhook on. */
+  private readonly auditPosts = {
+    [AUDIT_WEBHOOK_PATH]: async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      const h = this.audit?.webhook;
+      if (h) return h(req, res);
+      writeStatus(res, new StatusError(404, 'NotFound', 'the audit webhook is not on in this session (connect with the audit webhook as a source)'));
+    },
+  };
+
+  private async openAudit(a: AuditSourceRequest, profileSource: string): Promise<void> {
+    const live = this.live!;
+    let webhook: { url: string; kubeconfigPath: string } | undefined;
+    if (a.webhook) {
+      const kubeconfigPath = this.opts.audit?.webhookKubeconfig ?? join(this.dir, 'audit-webhook.kubeconfig');
+      await writeAuditWebhookKubeconfig(kubeconfigPath, { endpoint: live.server.url, token: live.server.token, ...(live.server.caPem ? { caPem: live.server.caPem } : {}) });
+      webhook = { url: `${live.server.url}${AUDIT_WEBHOOK_PATH}`, kubeconfigPath };
+    }
+    const info = live.sourceInfo();
+    this.audit = new AuditSource({
+      ...(a.logPath ? { logPath: a.logPath } : {}),
+      ...(webhook ? { webhook } : {}),
+      // The cluster's profile as connected, without the user's later what-if changes.
+      profile: this.profile,
+      profileSource,
+      etcdSupportsRequestWatchProgress: a.etcdProgress ?? info.supportsRequestWatchProgress,
+      decisions: live.decisions,
+    });
+    this.audit.start();
+  }
+
+  /** The session's audit source (for the CLI's lines and whoever aggregates clients). */
+  get auditSource(): AuditSource | undefined {
+    return this.audit;
+  }
+
   private async open(req: ConnectRequest): Promise<Live> {
     const endpoint = this.opts.endpoint ?? {};
     const common = {
@@ -248,9 +306,22 @@ export class Session implements WatchscopeService {
       ...(endpoint.host ? { host: endpoint.host } : {}),
       ...(endpoint.port ? { port: endpoint.port } : {}),
     };
+    if (req.mode === 'audit') {
+      const { version, source } = await chooseAuditVersion(req.profile, req.audit.logPath);
+      this.baseProfile = resolveProfile(version);
+      this.auditProfileSource = source;
+      return openAuditMode({
+        ...common,
+        posts: this.auditPosts,
+        target: auditTarget(req.audit),
+        version,
+        etcdSupportsRequestWatchProgress: req.audit.etcdProgress ?? true,
+      });
+    }
     if (req.mode === 'kube') {
       return openKubeMode({
         ...common,
+        posts: this.auditPosts,
         kubeconfig: req.kubeconfig,
         context: req.context,
         resources: req.resources,
@@ -272,6 +343,9 @@ export class Session implements WatchscopeService {
     this.recording.stop('disconnected');
     this.telemetry?.stop();
     this.telemetry = undefined;
+    const audit = this.audit;
+    this.audit = undefined;
+    await audit?.close().catch(() => undefined);
     await this.consoleRunner.close();
     await this.scenarioRunner.close();
     const live = this.live;
@@ -300,6 +374,8 @@ export class Session implements WatchscopeService {
     this.telemetry.start(this.opts.snapshotIntervalMs ?? 250, (s) => {
       const recording = this.recording.status();
       if (recording) s.recording = recording;
+      const audit = this.audit?.status();
+      if (audit) s.audit = audit;
       this.lastSnapshot = s;
       if (s.connection.state !== lastState) {
         lastState = s.connection.state;
@@ -448,7 +524,10 @@ export class Session implements WatchscopeService {
   }
 
   snapshot(): Snapshot | undefined {
-    return this.telemetry?.snapshot();
+    const s = this.telemetry?.snapshot();
+    const audit = this.audit?.status();
+    if (s && audit) s.audit = audit;
+    return s;
   }
 
   /**
@@ -472,6 +551,11 @@ export class Session implements WatchscopeService {
     rmSync(this.dir, { recursive: true, force: true });
     this.state = { state: 'disconnected' };
   }
+}
+
+/** An audit source in the connection's words: its log's path and/or the webhook. */
+function auditTarget(a: AuditSourceRequest): string {
+  return [a.logPath ? `audit log ${a.logPath}` : '', a.webhook ? 'audit webhook' : ''].filter(Boolean).join(' + ');
 }
 
 export const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

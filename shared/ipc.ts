@@ -79,18 +79,48 @@ export const EtcdConnectRequest = z.strictObject({
   prefix: z.string().max(256).regex(/^\//, 'prefix must start with /').optional(),
   ...connectCommon,
 });
+/** An absolute path with no NUL: the main process reads it, so nothing relative to its cwd. */
+const absolutePath = filePath.refine((p) => !p.includes('\0') && (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p)), 'must be an absolute path');
+
+/**
+ * The cluster's audit stream as a source of (inferred) decisions: a log file, followed like
+ * `tail -F` (gzip accepted), and/or the webhook backend on the endpoint's listener, for which
+ * the main process writes the kubeconfig kube-apiserver reads (in its own folder: the renderer
+ * never names a path the main process writes).
+ */
+export const AuditSourceRequest = z
+  .strictObject({
+    logPath: absolutePath.optional(),
+    webhook: z.boolean().optional(),
+    /** Whether the cluster's etcd answers RequestWatchProgress (default: kube mode's measurement; alone, trusted). */
+    etcdProgress: z.boolean().optional(),
+  })
+  .refine((a) => a.logPath !== undefined || a.webhook === true, 'an audit source needs a log file (logPath) or the webhook');
+export type AuditSourceRequest = z.infer<typeof AuditSourceRequest>;
+
 export const KubeConnectRequest = z.strictObject({
   mode: z.literal('kube'),
   /** Path of the kubeconfig file; default $KUBECONFIG or ~/.kube/config. */
   kubeconfig: filePath.optional(),
   context: name253,
+  /** Also read the cluster's audit stream. */
+  audit: AuditSourceRequest.optional(),
   ...connectCommon,
+});
+/**
+ * Only the cluster's audit stream: no cache and no cluster connection, every request routed under
+ * the profile (given, or from the kube-apiserver version the log names).
+ */
+export const AuditConnectRequest = z.strictObject({
+  mode: z.literal('audit'),
+  audit: AuditSourceRequest,
+  profile: z.string().min(1).max(64).optional(),
 });
 export const DemoConnectRequest = z.strictObject({
   mode: z.literal('demo'),
   ...connectCommon,
 });
-export const ConnectRequest = z.discriminatedUnion('mode', [EtcdConnectRequest, KubeConnectRequest, DemoConnectRequest]);
+export const ConnectRequest = z.discriminatedUnion('mode', [EtcdConnectRequest, KubeConnectRequest, DemoConnectRequest, AuditConnectRequest]);
 export type ConnectRequest = z.infer<typeof ConnectRequest>;
 
 // ---------------------------------------------------------------------------------------------

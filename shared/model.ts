@@ -32,6 +32,20 @@ export const Decision = z.object({
   replica: z.string().optional(),
   /** resourceVersion of the answer (list RV, object RV), when there is one. */
   resourceVersion: z.string().optional(),
+  /** Where the request was seen: watchscope's own endpoint (absent means so too) or the cluster's audit stream. */
+  source: z.enum(['endpoint', 'audit']).optional(),
+  /**
+   * Decided from a record of the request, not by serving it: the real apiserver's state (cache
+   * readiness, freshness) is assumed, and the session's AuditStatus.assumptions say how.
+   */
+  inferred: z.boolean().optional(),
+  /** The authenticated (or impersonated) user, where the source names one (the audit log does). */
+  user: z.string().max(512).optional(),
+  /** An inferred decision's outcome under every profile, as the audit stream routed it. */
+  whatIf: z
+    .array(z.object({ profile: z.string(), servedBy: ServedBy, reason: z.string() }))
+    .max(16)
+    .optional(),
 });
 export type Decision = z.infer<typeof Decision>;
 
@@ -163,7 +177,7 @@ export type FreshnessPoint = z.infer<typeof FreshnessPoint>;
 
 export const ConnectionState = z.object({
   state: z.enum(['disconnected', 'connecting', 'connected', 'reconnecting', 'failed']),
-  mode: z.enum(['etcd', 'kube', 'demo']).optional(),
+  mode: z.enum(['etcd', 'kube', 'demo', 'audit']).optional(),
   /** Human label: endpoint list, context name, or "demo". */
   target: z.string().optional(),
   sourceVersion: z.string().optional(),
@@ -235,6 +249,42 @@ export const ReplayStatus = z.object({
 });
 export type ReplayStatus = z.infer<typeof ReplayStatus>;
 
+/** Kinds of audit input that were not taken as a request (one entry per kind, never more). */
+export const AUDIT_BAD_KINDS_MAX = 16;
+
+/**
+ * The session's audit source (kube mode with an audit log or webhook, or an audit-only session):
+ * where events come from, what every inferred decision assumed (once, here, not per decision),
+ * and the input that could not be used, counted with one example per kind.
+ */
+export const AuditStatus = z.object({
+  /** The followed log file, and whether it is being read. */
+  log: z
+    .object({
+      path: z.string(),
+      /** following: read and watched for more (tail -F); read: read to its end (gzip); missing: gone since (rotation), waited for. */
+      state: z.enum(['following', 'read', 'missing', 'failed']),
+      message: z.string().optional(),
+    })
+    .optional(),
+  /** The webhook backend on the endpoint's listener, and the kubeconfig written for kube-apiserver. */
+  webhook: z.object({ url: z.string(), kubeconfigPath: z.string(), batches: z.number().int() }).optional(),
+  /** The cluster's profile every inferred decision was made under. */
+  profile: z.string(),
+  /** How that profile was chosen, in words. */
+  profileSource: z.string(),
+  assumptions: z.array(z.string()).max(16),
+  linesRead: z.number().int(),
+  events: z.number().int(),
+  routed: z.number().int(),
+  stagesFolded: z.number().int(),
+  skipped: z.record(z.string(), z.number().int()),
+  bad: z
+    .array(z.object({ kind: z.string(), count: z.number().int(), text: z.string(), example: z.string() }))
+    .max(AUDIT_BAD_KINDS_MAX),
+});
+export type AuditStatus = z.infer<typeof AuditStatus>;
+
 export const Snapshot = z.object({
   seq: z.number().int(),
   time: z.number(),
@@ -267,5 +317,7 @@ export const Snapshot = z.object({
   recording: RecordingStatus.optional(),
   /** This snapshot is replayed from a recording, not live. */
   replay: ReplayStatus.optional(),
+  /** The cluster's audit stream feeding this session's decisions (inferred). */
+  audit: AuditStatus.optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;

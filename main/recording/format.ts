@@ -113,7 +113,7 @@ export function parseLines(text: string): { records: RecordLine[]; cut: boolean 
 // Records. Every line has `k` (its kind) and `t` (ms since the epoch, the main process's clock).
 
 export interface SourceDescription {
-  mode: 'etcd' | 'kube' | 'demo';
+  mode: 'etcd' | 'kube' | 'demo' | 'audit';
   /** Endpoint list, context name or demo etcd: never a credential. */
   target: string;
   /** etcd server version or the cluster's gitVersion. */

@@ -17,7 +17,7 @@ import type { SourceTap } from './tap.js';
 
 export interface RecordingHost {
   /** Open connection, or undefined. */
-  live(): { mode: 'etcd' | 'kube' | 'demo'; decisions: DecisionLog; resources(): string[]; cachers(): Cacher[] } | undefined;
+  live(): { mode: 'etcd' | 'kube' | 'demo' | 'audit'; decisions: DecisionLog; resources(): string[]; cachers(): Cacher[] } | undefined;
   profile(): string;
   connection(): ConnectionState;
   lastSnapshot(): Snapshot | undefined;

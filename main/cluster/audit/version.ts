@@ -27,3 +27,20 @@ export async function probeClusterVersion(path: string, maxLines = 20_000): Prom
   );
   return found;
 }
+
+/** Used when neither the user nor the log names the cluster's version. */
+export const DEFAULT_AUDIT_PROFILE = '1.34';
+
+/**
+ * The version an audit stream is routed under, and how it was chosen in words: the one the user
+ * gave, else the one kube-apiserver names in the log, else the default (said so).
+ */
+export async function chooseAuditVersion(chosen: string | undefined, logPath: string | undefined): Promise<{ version: string; source: string }> {
+  if (chosen) return { version: chosen, source: `--profile ${chosen}` };
+  const found = logPath ? await probeClusterVersion(logPath) : undefined;
+  if (found) return { version: found, source: `kube-apiserver/${found} in the log's own requests` };
+  return {
+    version: DEFAULT_AUDIT_PROFILE,
+    source: `the default ${DEFAULT_AUDIT_PROFILE} (${logPath ? 'the log names no kube-apiserver version' : 'no log to read the version from'}; choose a profile)`,
+  };
+}

@@ -5,7 +5,7 @@ import { resolveProfile, withGates, type GateName } from '../../storage/routing/
 import { AuditIngest } from '../audit/ingest.js';
 import { AuditRouter, assumptionTexts } from '../audit/infer.js';
 import { readAuditFile } from '../audit/file.js';
-import { probeClusterVersion } from '../audit/version.js';
+import { chooseAuditVersion } from '../audit/version.js';
 import { UpgradeReportBuilder, type UpgradeReport } from './upgrade.js';
 
 export interface AuditReportOptions {
@@ -15,19 +15,10 @@ export interface AuditReportOptions {
   etcdProgress?: boolean;
 }
 
-export const DEFAULT_AUDIT_PROFILE = '1.34';
-
 export async function auditReport(path: string, opts: AuditReportOptions = {}): Promise<UpgradeReport> {
-  let profileSource: string;
-  let version: string;
-  if (opts.profile) {
-    version = opts.profile;
-    profileSource = `--profile ${opts.profile}`;
-  } else {
-    const found = await probeClusterVersion(path);
-    version = found ?? DEFAULT_AUDIT_PROFILE;
-    profileSource = found ? `kube-apiserver/${found} in the log's own requests` : `the default ${DEFAULT_AUDIT_PROFILE} (the log names no kube-apiserver version; pass --profile)`;
-  }
+  const { version, source } = await chooseAuditVersion(opts.profile, path);
+  // The CLI's own words: it has a --profile flag, so the default's hint names it.
+  const profileSource = source.replace(/; choose a profile\)$/, '; pass --profile)');
   let profile = resolveProfile(version);
   if (opts.gates && Object.keys(opts.gates).length) profile = withGates(profile, opts.gates as Partial<Record<GateName, boolean>>);
   const assumptions = { etcdSupportsRequestWatchProgress: opts.etcdProgress ?? true, profileSource };
