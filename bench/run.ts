@@ -1,6 +1,7 @@
 // `npm run bench`: every measurement in one run, each a ratio against a baseline measured in the
 // same run on the same etcd. Prints the table and writes test-results/bench.json.
-// `npm run bench -- side-by-side [--smoke] [--cpu-prof DIR]`: instead, the same workload through
+// `npm run bench -- side-by-side [--smoke] [--cpu-prof DIR] [--only fanout,list,initial,ingest]
+// [--loads 0,1,2] [--runs N] [--seconds N] [--objects N]`: instead, the same workload through
 // watchscope and the real kube-apiserver v1.36 (bench/side-by-side.ts).
 import { loadavg } from 'node:os';
 import { printRows, resultsPath, writeResults, type BenchRow } from './lib.js';
@@ -13,12 +14,12 @@ import { runRecording } from './recording.js';
 
 const args = process.argv.slice(2);
 if (args.includes('side-by-side')) {
-  const { FULL, SMOKE, runSideBySideAndReport } = await import('./side-by-side.js');
+  const { FULL, SMOKE, runSideBySideAndReport, sideBySideArgs } = await import('./side-by-side.js');
   const prof = args.indexOf('--cpu-prof');
   const cpuProfDir = prof >= 0 ? args[prof + 1] : undefined;
   if (prof >= 0 && !cpuProfDir) throw new Error('--cpu-prof needs a directory');
   const started = Date.now();
-  await runSideBySideAndReport({ ...(args.includes('--smoke') ? SMOKE : FULL), ...(cpuProfDir ? { cpuProfDir } : {}) });
+  await runSideBySideAndReport({ ...sideBySideArgs(args, args.includes('--smoke') ? SMOKE : FULL), ...(cpuProfDir ? { cpuProfDir } : {}) });
   console.log(`\nwhole run: ${((Date.now() - started) / 1000).toFixed(0)} s; results written to ${resultsPath}`);
   process.exit(process.exitCode ?? 0);
 }

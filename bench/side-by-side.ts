@@ -40,6 +40,8 @@ export interface SideBySideOptions {
   runs: number;
   /** Write a V8 CPU profile of the watchscope server into this directory. */
   cpuProfDir?: string;
+  /** Which groups of figures to measure (all when absent). */
+  only?: FigureGroup[];
   log?: (line: string) => void;
 }
 
@@ -75,6 +77,50 @@ export const SMOKE: SideBySideOptions = {
   ingestEvents: 2000,
   runs: 1,
 };
+
+export const FIGURE_GROUPS = ['fanout', 'list', 'initial', 'ingest'] as const;
+export type FigureGroup = (typeof FIGURE_GROUPS)[number];
+
+/**
+ * Command-line overrides of a preset: `--only fanout,list` (groups), `--runs N`, `--seconds N`
+ * (fan-out duration), `--objects N`, `--loads 0,2` (which fan-out loads, by index).
+ */
+export function sideBySideArgs(args: string[], base: SideBySideOptions): SideBySideOptions {
+  const value = (flag: string) => {
+    const i = args.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  const count = (flag: string) => {
+    const v = value(flag);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive whole number, not ${JSON.stringify(v)}`);
+    return n;
+  };
+  const o: SideBySideOptions = { ...base };
+  const only = value('--only');
+  if (only !== undefined) {
+    const groups = only.split(',');
+    for (const g of groups) if (!(FIGURE_GROUPS as readonly string[]).includes(g)) throw new Error(`--only takes ${FIGURE_GROUPS.join(', ')}, not ${JSON.stringify(g)}`);
+    o.only = groups as FigureGroup[];
+  }
+  const loads = value('--loads');
+  if (loads !== undefined) {
+    o.fanout = loads.split(',').map((x) => {
+      const l = base.fanout[Number(x)];
+      if (!/^\d+$/.test(x) || !l) throw new Error(`--loads takes indexes 0..${base.fanout.length - 1}, not ${JSON.stringify(x)}`);
+      return l;
+    });
+  }
+  o.runs = count('--runs') ?? o.runs;
+  o.fanoutSeconds = count('--seconds') ?? o.fanoutSeconds;
+  o.objects = count('--objects') ?? o.objects;
+  o.perNamespace = Math.min(o.perNamespace, o.objects);
+  return o;
+}
 
 export type ServerName = 'kube-apiserver' | 'watchscope';
 export const SERVERS: readonly ServerName[] = ['kube-apiserver', 'watchscope'];
@@ -314,10 +360,11 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
     writer = await spawnWriter();
     client = startClient();
     const namespaces = Math.ceil(o.objects / o.perNamespace);
+    const measures = (g: FigureGroup) => !o.only || o.only.includes(g);
     for (let run = 0; run < o.runs; run++) {
       const order = run % 2 ? [...servers].reverse() : servers;
       log(`run ${run + 1}/${o.runs} (load average ${loadavg()[0]!.toFixed(1)})`);
-      for (const [li, load] of o.fanout.entries()) {
+      for (const [li, load] of measures('fanout') ? o.fanout.entries() : []) {
         const label = `${fmt(load.watchers)} watchers × ${fmt(load.eventsPerSec)} ev/s`;
         for (const s of order) {
           const r = await fanout(s, client, writer, load, o.fanoutSeconds, `fan-${run}-${li}`);
@@ -331,7 +378,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
           shortOnOpenWatch[s.name] += r.shortOnOpenWatch;
         }
       }
-      for (const s of order) {
+      for (const s of measures('list') ? order : []) {
         const rv0 = await lists(s, o.listsRv0, '/api/v1/configmaps?resourceVersion=0', o.objects);
         const consistent = await lists(s, o.listsConsistent, '/api/v1/configmaps', o.objects);
         log(`  LIST ${fmt(o.objects)}, ${s.name}: RV=0 p50 ${fmt(quantile(rv0, 0.5))} ms, consistent p50 ${fmt(quantile(consistent, 0.5))} ms`);
@@ -340,7 +387,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
         figure('list-consistent-p50', `LIST consistent (etcd), ${fmt(o.objects)}: p50`, 'ms').samples[s.name].push(quantile(consistent, 0.5));
         figure('list-consistent-p95', `LIST consistent (etcd), ${fmt(o.objects)}: p95`, 'ms').samples[s.name].push(quantile(consistent, 0.95));
       }
-      for (const s of order) {
+      for (const s of measures('initial') ? order : []) {
         const ns = `ns-${run % namespaces}`;
         const path = `/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=0`;
         const r = (await client.ask({ type: 'initial', target: target(s), watchers: o.initialWatchers, path, expect: o.perNamespace, timeoutMs: 300_000 }, 'initial')) as Extract<SideClientMessage, { type: 'initial' }>;
@@ -351,7 +398,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
         closedByServer[s.name] += r.closedEarly;
         shortOnOpenWatch[s.name] += r.shortOnOpenWatch;
       }
-      for (const s of order) {
+      for (const s of measures('ingest') ? order : []) {
         const cpu = await ingest(s, writer, o.ingestEvents, `ingest-${run}`);
         log(`  ingest ${fmt(o.ingestEvents)} writes flat out, ${s.name}: ${fmt(cpu)} ms CPU per 1k events`);
         figure('ingest-cpu', 'ingest at etcd\'s max rate: server CPU per 1k events', 'ms').samples[s.name].push(cpu);
