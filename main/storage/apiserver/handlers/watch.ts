@@ -11,13 +11,14 @@ import { isStatusError, type Status } from '../../errors.js';
 import { parseResourceVersion } from '../../routing/validation.js';
 import { queryFlag } from '../../routing/options.js';
 import { areInitialEventsRequired } from '../../initial-events.js';
-import { toStatusError, waitDrain, writeChunk, writeStatus } from '../respond.js';
+import { toStatusError, writeChunk, writeStatus } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { StorageWatch } from '../storage-watch.js';
 import { cacherOf, routingRequest, selectorsOrReject, sendError, sendRejected, waitReadyOr503 } from './common.js';
 import type { KubeObject } from '../../object.js';
 import { refusedPathKey } from './names.js';
 import { setLongTimeout } from '../../../util/long-timeout.js';
+import { encodeFrame, eventFrame, frameSink, type EventFrame } from './watch_frames.js';
 
 /** --min-request-timeout default: a watch without timeoutSeconds lasts 1800s × [1,2). */
 export const minRequestTimeoutSeconds = 1800;
@@ -30,24 +31,6 @@ interface Pullable {
 
 /** Bytes taken from a watcher's buffer in one go before waiting for the socket to drain. */
 const MAX_BURST_BYTES = 64 * 1024;
-
-// The same event object is shared by every watcher that sees it (cache_watcher.ts), so its JSON
-// line is encoded once, to bytes, and those bytes are written to every socket while the event
-// fans out, as upstream's cachingObject caches an event's serialization. Bytes, not a string: a
-// string would be measured and UTF-8-encoded again for each socket. The cache is bounded: the
-// history window keeps events alive far longer than their fan-out lasts, and their lines must not
-// live as long.
-const LINE_CACHE_SIZE = 4096;
-const lines = new Map<WatchEvent, Buffer>();
-function serializedLine(ev: WatchEvent): Buffer {
-  let l = lines.get(ev);
-  if (l === undefined) {
-    l = Buffer.from(JSON.stringify({ type: ev.type, object: ev.object }) + '\n');
-    if (lines.size >= LINE_CACHE_SIZE) lines.delete(lines.keys().next().value!);
-    lines.set(ev, l);
-  }
-  return l;
-}
 
 /**
  * handleWatch's timeout: time.Duration(timeoutSeconds) * time.Second, an int64 count of
@@ -183,24 +166,26 @@ async function pump(ctx: ResourceRequestContext, stream: Pullable, deadline: num
   let firstTable = true;
   try {
     startStream(ctx);
-    const line = (ev: WatchEvent): Buffer => {
-      if (!table || ev.type === 'ERROR') return serializedLine(ev);
+    const sink = frameSink(res, ctx.req.method);
+    const frame = (ev: WatchEvent): EventFrame => {
+      if (!table || ev.type === 'ERROR') return eventFrame(ev);
       const o = ev.object as KubeObject;
       const rv = o.metadata?.resourceVersion ?? '';
       const object = ev.type === 'BOOKMARK' ? toTable(ctx.resource, [], { resourceVersion: rv }, include, false) : toTable(ctx.resource, [o], { resourceVersion: rv }, include, firstTable);
       firstTable = false;
-      return Buffer.from(JSON.stringify({ type: ev.type, object }) + '\n');
+      return encodeFrame({ type: ev.type, object });
     };
+    const burst: EventFrame[] = [];
     for (;;) {
       let ev = stream.tryNext?.();
       if (ev === undefined) ev = await stream.next();
       if (ev === null || res.destroyed) break;
-      // Whatever else is already buffered goes out in the same turn: each line is its own write of
-      // the shared bytes (no copy per socket), and the response's socket gathers the writes of one
-      // tick into a single writev.
+      // Whatever else is already buffered goes out with it as one write: one TLS record and one
+      // syscall per socket per dispatch turn rather than per event.
       let last = ev.type === 'ERROR';
-      let room = res.write(line(ev));
-      let bytes = 0;
+      burst.length = 0;
+      burst.push(frame(ev));
+      let bytes = burst[0]!.line.length;
       while (!last && bytes < MAX_BURST_BYTES) {
         const more = stream.tryNext?.();
         if (more === undefined) break;
@@ -208,12 +193,12 @@ async function pump(ctx: ResourceRequestContext, stream: Pullable, deadline: num
           last = true;
           break;
         }
-        const b = line(more);
-        bytes += b.length;
-        room = res.write(b);
+        const f = frame(more);
+        bytes += f.line.length;
+        burst.push(f);
         if (more.type === 'ERROR') last = true;
       }
-      if (!room) await waitDrain(res);
+      if (!sink.write(burst)) await sink.drained();
       if (res.destroyed || last) break;
     }
   } catch (e) {
