@@ -3,6 +3,7 @@
 // with O(log n) lookup; an optional secondary index serves the resource's trigger field
 // (pods: spec.nodeName), as the registry's IndexerFuncs do.
 import type { KubeObject, StoredObject } from '../object.js';
+import type { WatchCacheEvent } from './watch_cache_history.js';
 
 export interface StoreElement {
   key: string;
@@ -12,6 +13,11 @@ export interface StoreElement {
   stored: StoredObject;
   labels: Record<string, string>;
   fields: Record<string, string>;
+  /**
+   * The ADDED event every watcher replaying this element gets (made by the first of them), so its
+   * encoding is shared as a live event's is. An update is a new element, so it never goes stale.
+   */
+  replayed?: NonNullable<WatchCacheEvent['shared']>;
 }
 
 export const objectOf = (e: StoreElement): KubeObject => e.stored.object;

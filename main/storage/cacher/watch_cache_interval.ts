@@ -22,7 +22,8 @@ export const emptyInterval: WatchCacheInterval = { total: 0, next: () => undefin
 /**
  * The store's state at `resourceVersion`. `elements` is a snapshot of references taken under the
  * same synchronous step as the RV (upstream lists the store into the interval the same way); the
- * events themselves are made on demand.
+ * events themselves are made on demand, and what they turn into (always ADDED of the element's
+ * object) is shared through the element by every watcher replaying it.
  */
 export function intervalFromStore(elements: StoreElement[], resourceVersion: number, recordTime: number): WatchCacheInterval {
   let i = 0;
@@ -33,7 +34,7 @@ export function intervalFromStore(elements: StoreElement[], resourceVersion: num
       if (!elems || i >= elems.length) return undefined;
       const cur = elems[i]!;
       elems[i++] = undefined as unknown as StoreElement;
-      return { type: 'ADDED', key: cur.key, resourceVersion, recordTime, cur };
+      return { type: 'ADDED', key: cur.key, resourceVersion, recordTime, cur, shared: (cur.replayed ??= {}) };
     },
     release() {
       elems = undefined;
