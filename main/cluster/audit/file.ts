@@ -12,6 +12,11 @@ import type { BadInputKind } from './event.js';
 /** Where lines go: AuditIngest, or anything else that reads a log (the version probe). */
 export interface AuditLineSink {
   line(text: string, where: string): void;
+  /**
+   * The same line as bytes [start, end) of `buf`, valid during the call only, named `label:lineNo`;
+   * preferred when present, so a sink that scans bytes never decodes what it does not read.
+   */
+  lineBytes?(buf: Buffer, start: number, end: number, label: string, lineNo: number): void;
   badInput(kind: BadInputKind, where: string, message: string): void;
 }
 
@@ -26,7 +31,10 @@ export interface ReadAuditFileOptions {
   chunkBytes?: number;
 }
 
-/** Splits byte chunks into lines; a line longer than the cap is dropped, never accumulated. */
+/**
+ * Splits byte chunks into lines; a line longer than the cap is dropped, never accumulated. A line
+ * inside one chunk is handed on as a range of that chunk, not copied.
+ */
 export class LineSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -35,7 +43,7 @@ export class LineSplitter {
 
   constructor(
     private readonly maxLineBytes: number,
-    private readonly emit: (line: string, lineNo: number) => void,
+    private readonly emit: (buf: Buffer, start: number, end: number, lineNo: number) => void,
     private readonly tooLong: (lineNo: number, bytes: number) => void,
   ) {}
 
@@ -51,13 +59,13 @@ export class LineSplitter {
         this.pending = [];
         this.pendingBytes = 0;
       } else if (this.pending.length === 0) {
-        this.emit(buf.toString('utf8', start, nl), this.lineNo);
+        this.emit(buf, start, nl, this.lineNo);
       } else {
         this.pending.push(buf.subarray(start, nl));
-        const line = Buffer.concat(this.pending).toString('utf8');
+        const line = Buffer.concat(this.pending);
         this.pending = [];
         this.pendingBytes = 0;
-        this.emit(line, this.lineNo);
+        this.emit(line, 0, line.length, this.lineNo);
       }
       start = nl + 1;
     }
@@ -114,7 +122,9 @@ export async function readAuditFile(path: string, ingest: AuditLineSink, opts: R
   const splitter = (label: string) =>
     new LineSplitter(
       maxLine,
-      (line, n) => ingest.line(line, `${label}:${n}`),
+      ingest.lineBytes
+        ? (buf, start, end, n) => ingest.lineBytes!(buf, start, end, label, n)
+        : (buf, start, end, n) => ingest.line(buf.toString('utf8', start, end), `${label}:${n}`),
       (n, bytes) => ingest.badInput('lineTooLong', `${label}:${n}`, `${bytes} bytes (limit ${maxLine})`),
     );
   let gz: boolean;

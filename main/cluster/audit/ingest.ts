@@ -2,7 +2,7 @@
 // go in; routed requests come out to subscribers. A request is logged at up to four stages; it is
 // routed once, at its first response stage, remembered by auditID in a bounded map so a watch's
 // ResponseComplete (minutes later) is not counted twice. Bad input is counted, one example kept.
-import { badInputText, parseAuditLine, toAuditEvent, type AuditEvent, type BadInputKind, type ParsedEvent } from './event.js';
+import { badInputText, parseAuditBytes, parseAuditLine, toAuditEvent, type AuditEvent, type BadInputKind, type ParsedEvent } from './event.js';
 import type { AuditRouter, InferredRequest, SkipKind } from './infer.js';
 
 export interface BadInputCount {
@@ -77,6 +77,20 @@ export class AuditIngest {
     this.stats.linesRead++;
     if (text.length === 0 || /^\s*$/.test(text)) return;
     this.take(parseAuditLine(text), where, text);
+  }
+
+  /**
+   * One line of a log file as bytes [start, end) of `buf` (valid during the call only): scanned
+   * without decoding the fields nobody reads. `label:lineNo` names it for the example.
+   */
+  lineBytes(buf: Buffer, start: number, end: number, label: string, lineNo: number): void {
+    const p = parseAuditBytes(buf, start, end);
+    if (p === undefined) return this.line(buf.toString('utf8', start, end), `${label}:${lineNo}`);
+    this.stats.linesRead++;
+    if (p.ok) {
+      this.stats.events++;
+      this.event(p.event);
+    } else this.take(p, `${label}:${lineNo}`, buf.toString('utf8', start, end));
   }
 
   /** One item of a webhook EventList (whose apiVersion the caller checked). */
