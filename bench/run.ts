@@ -3,6 +3,8 @@
 // `npm run bench -- side-by-side [--smoke] [--cpu-prof DIR] [--only fanout,list,initial,ingest]
 // [--loads 0,1,2] [--runs N] [--seconds N] [--objects N]`: instead, the same workload through
 // watchscope and the real kube-apiserver v1.36 (bench/side-by-side.ts).
+// `npm run bench -- audit [--smoke] [--cpu-prof DIR]`: instead, the audit log reader on a generated
+// 1 GB log against jq on the same file (bench/audit.ts).
 import { loadavg } from 'node:os';
 import { printRows, resultsPath, writeResults, type BenchRow } from './lib.js';
 import { runIngest } from './ingest.js';
@@ -13,6 +15,16 @@ import { runFrames } from './frames.js';
 import { runRecording } from './recording.js';
 
 const args = process.argv.slice(2);
+if (args.includes('audit')) {
+  const { FULL, SMOKE, runAuditAndReport } = await import('./audit.js');
+  const prof = args.indexOf('--cpu-prof');
+  const cpuProfDir = prof >= 0 ? args[prof + 1] : undefined;
+  if (prof >= 0 && !cpuProfDir) throw new Error('--cpu-prof needs a directory');
+  const started = Date.now();
+  await runAuditAndReport({ ...(args.includes('--smoke') ? SMOKE : FULL), ...(cpuProfDir ? { cpuProfDir } : {}) });
+  console.log(`\nwhole run: ${((Date.now() - started) / 1000).toFixed(0)} s; results written to ${resultsPath}`);
+  process.exit(process.exitCode ?? 0);
+}
 if (args.includes('side-by-side')) {
   const { FULL, SMOKE, runSideBySideAndReport, sideBySideArgs } = await import('./side-by-side.js');
   const prof = args.indexOf('--cpu-prof');

@@ -30,6 +30,8 @@ if [ "$want_test" = 1 ]; then
   command -v make >/dev/null || need_apt+=(make)
   # the v1.36 kube-apiserver beside the repository is xz-compressed
   command -v xz >/dev/null || need_apt+=(xz-utils)
+  # the audit log bench reads its log with jq as the baseline
+  command -v jq >/dev/null || need_apt+=(jq)
 fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
