@@ -9,6 +9,7 @@
 // LISTs with continue tokens, kube-apiserver itself, and health probes. A small share of lines has
 // its fields in another order, as log shippers re-serialize them.
 import { openSync, writeSync, closeSync } from 'node:fs';
+import { mulberry32 } from '../main/util/prng.js';
 
 /** What the generator wrote, to check readers against. */
 export interface GeneratedLog {
@@ -32,18 +33,6 @@ export interface GenerateOptions {
   seed?: number;
   /** Share of lines with reordered fields (default 0.02). */
   reorderShare?: number;
-}
-
-/** mulberry32: small, fast and the same everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A string as Go's encoding/json writes it (HTML-safe escaping on, as the audit backend has it). */
@@ -124,7 +113,7 @@ interface Req {
 
 /** Writes the log to `path` and says what it wrote. */
 export function generateAuditLog(path: string, opts: GenerateOptions): GeneratedLog {
-  const r = rng(opts.seed ?? 1);
+  const r = mulberry32(opts.seed ?? 1);
   const reorderShare = opts.reorderShare ?? 0.02;
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));

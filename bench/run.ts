@@ -15,11 +15,15 @@ import { runFrames } from './frames.js';
 import { runRecording } from './recording.js';
 
 const args = process.argv.slice(2);
+function cpuProfDirArg(): string | undefined {
+  const prof = args.indexOf('--cpu-prof');
+  const dir = prof >= 0 ? args[prof + 1] : undefined;
+  if (prof >= 0 && !dir) throw new Error('--cpu-prof needs a directory');
+  return dir;
+}
 if (args.includes('audit')) {
   const { FULL, SMOKE, runAuditAndReport } = await import('./audit.js');
-  const prof = args.indexOf('--cpu-prof');
-  const cpuProfDir = prof >= 0 ? args[prof + 1] : undefined;
-  if (prof >= 0 && !cpuProfDir) throw new Error('--cpu-prof needs a directory');
+  const cpuProfDir = cpuProfDirArg();
   const started = Date.now();
   await runAuditAndReport({ ...(args.includes('--smoke') ? SMOKE : FULL), ...(cpuProfDir ? { cpuProfDir } : {}) });
   console.log(`\nwhole run: ${((Date.now() - started) / 1000).toFixed(0)} s; results written to ${resultsPath}`);
@@ -27,9 +31,7 @@ if (args.includes('audit')) {
 }
 if (args.includes('side-by-side')) {
   const { FULL, SMOKE, runSideBySideAndReport, sideBySideArgs } = await import('./side-by-side.js');
-  const prof = args.indexOf('--cpu-prof');
-  const cpuProfDir = prof >= 0 ? args[prof + 1] : undefined;
-  if (prof >= 0 && !cpuProfDir) throw new Error('--cpu-prof needs a directory');
+  const cpuProfDir = cpuProfDirArg();
   const started = Date.now();
   await runSideBySideAndReport({ ...sideBySideArgs(args, args.includes('--smoke') ? SMOKE : FULL), ...(cpuProfDir ? { cpuProfDir } : {}) });
   console.log(`\nwhole run: ${((Date.now() - started) / 1000).toFixed(0)} s; results written to ${resultsPath}`);

@@ -8,17 +8,7 @@ import { allProfiles, resolveProfile } from '../../storage/routing/index.js';
 import { encodeContinue } from '../../storage/continue.js';
 import { AuditRouter, memoKeys } from './infer.js';
 import type { AuditEvent } from './event.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../util/prng.js';
 
 const RESOURCES = [
   ['/api/v1/namespaces/default', 'pods'],
@@ -30,7 +20,7 @@ const RESOURCES = [
 const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
 
 function stream(seed: number, n: number): AuditEvent[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
   let rev = 1000;
   const events: AuditEvent[] = [];
