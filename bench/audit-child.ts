@@ -4,7 +4,8 @@
 //   audit-child.ts check FILE    the same, then the plain reference on the same file: every line
 //                                through JSON.parse and the router without its memo
 // Prints one JSON line (ChildResult).
-import { auditReport, DEFAULT_AUDIT_PROFILE } from '../main/cluster/report/run.js';
+import { auditReport } from '../main/cluster/report/run.js';
+import { DEFAULT_AUDIT_PROFILE } from '../main/cluster/audit/version.js';
 import { AuditIngest } from '../main/cluster/audit/ingest.js';
 import { AuditRouter } from '../main/cluster/audit/infer.js';
 import { resolveProfile } from '../main/storage/routing/index.js';
