@@ -2,6 +2,8 @@
 // (caches, thousands of watchers with varied buffer fill, a freshness series, decisions) so the
 // views can be exercised and screenshotted without the storage layer. It implements no Kubernetes
 // behaviour; nothing here may be used to claim anything about routing or caching.
+import type { ClientsReport, ClientsRequest } from '../shared/clients.js';
+import type { UpgradeReport } from '../shared/upgrade-report.js';
 import { emptyCacheCounters, type ConnectionState, type Decision, type FreshnessPoint, type ReplayStatus, type Snapshot, type WatcherInfo, type CacheInfo } from '../shared/model.js';
 import type {
   ConnectRequest,
@@ -202,6 +204,18 @@ export class FakeWatchscopeService implements WatchscopeService {
   async checkConsistency(req: ConsistencyRequest): Promise<ConsistencyResults> {
     this.calls.push({ method: 'checkConsistency', arg: req });
     return { results: [] };
+  }
+
+  async getClients(req: ClientsRequest): Promise<ClientsReport> {
+    this.calls.push({ method: 'getClients', arg: req });
+    const now = Date.now();
+    return { minutes: req.minutes ?? 60, from: now - 60_000, to: now, sources: { endpoint: 0, audit: 0 }, userAgents: [], users: [], folded: { userAgents: 0, users: 0 } };
+  }
+
+  async upgradeReport(): Promise<UpgradeReport> {
+    this.calls.push({ method: 'upgradeReport', arg: undefined });
+    const stats = { linesRead: 0, events: 0, routed: 0, stagesFolded: 0, skipped: {}, bad: [] };
+    return { source: 'this session: no reads yet', clusterProfile: '1.34', profiles: ['1.34'], assumptions: [], reads: 0, stats, resources: [], clients: [], changes: [], folded: { resources: 0, clients: 0 } };
   }
 
   async rerunReplay(): Promise<RerunResult> {

@@ -3,7 +3,7 @@
 // endpoint runs for the webhook and the debug pages, answers no resource (404, as for a resource
 // it does not serve), and every decision the session shows is inferred from the stream.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startApiServer } from './storage/apiserver/server.js';
+import { startApiServer, type ApiServerOptions } from './storage/apiserver/server.js';
 import type { DecisionLog } from './storage/decisions.js';
 import type { Profile } from './storage/routing/profiles.js';
 import type { Live } from './live.js';
@@ -17,6 +17,7 @@ export interface AuditModeOptions {
   profile: () => Profile;
   decisions: DecisionLog;
   snapshot?: () => unknown;
+  clients?: ApiServerOptions['clients'];
   posts: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
   token?: string;
   tls?: boolean;
@@ -36,6 +37,7 @@ export async function openAuditMode(o: AuditModeOptions): Promise<Live> {
     ...(o.host ? { host: o.host } : {}),
     ...(o.port ? { port: o.port } : {}),
     ...(o.snapshot ? { snapshot: o.snapshot } : {}),
+    ...(o.clients ? { clients: o.clients } : {}),
   });
   return {
     mode: 'audit',

@@ -11,7 +11,7 @@ import { DecisionLog, type DecisionSink } from './storage/decisions.js';
 import { BUILTIN_RESOURCES, type ResourceInfo, qualifiedResource } from './storage/resources.js';
 import { createCacherBackend, type CacherBackend } from './storage/apiserver/cacher-backend.js';
 import { etcdStoreDelegate } from './storage/apiserver/etcd-delegate.js';
-import { startApiServer } from './storage/apiserver/server.js';
+import { startApiServer, type ApiServerOptions } from './storage/apiserver/server.js';
 import type { Profile } from './storage/routing/profiles.js';
 import { DelayedSource } from './storage/delayed-source.js';
 import type { Source } from './storage/source.js';
@@ -36,6 +36,7 @@ export interface EtcdStackOptions {
   port?: number;
   replica?: string;
   snapshot?: () => unknown;
+  clients?: ApiServerOptions['clients'];
   /** Wraps what the cachers read (a recording's tap sees what they ingest). */
   wrapSource?: (s: Source) => Source;
   /** Period of the cache-vs-etcd consistency checks; 0 or absent: on demand only. */
@@ -80,7 +81,7 @@ export async function openEtcdStack(o: EtcdStackOptions): Promise<EtcdStack> {
     });
     backend.start();
     const sink: DecisionSink = o.replica
-      ? { record: (d) => decisions.record({ ...d, replica: o.replica }) }
+      ? { record: (d) => decisions.record({ ...d, replica: o.replica }), end: (d, e) => decisions.end(d, e) }
       : decisions;
     const server = await startApiServer({
       backend,
@@ -93,6 +94,7 @@ export async function openEtcdStack(o: EtcdStackOptions): Promise<EtcdStack> {
       ...(o.port ? { port: o.port } : {}),
       ...(o.etcdPrefix ? { etcdPrefix: o.etcdPrefix } : {}),
       ...(o.snapshot ? { snapshot: o.snapshot } : {}),
+      ...(o.clients ? { clients: o.clients } : {}),
     });
     const be = backend;
     return {

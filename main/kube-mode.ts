@@ -8,7 +8,7 @@ import { KubeStore } from './storage/kube/store.js';
 import { kubeDelegate } from './storage/kube/delegate.js';
 import type { KubeResource } from './storage/kube/discovery.js';
 import { createCacherBackend } from './storage/apiserver/cacher-backend.js';
-import { startApiServer } from './storage/apiserver/server.js';
+import { startApiServer, type ApiServerOptions } from './storage/apiserver/server.js';
 import { BUILTIN_RESOURCES, collectionKey, qualifiedResource, type ResourceInfo } from './storage/resources.js';
 import type { Profile } from './storage/routing/profiles.js';
 import type { Live } from './live.js';
@@ -23,6 +23,7 @@ export interface KubeModeOptions {
   profile: () => Profile;
   decisions: DecisionLog;
   snapshot?: () => unknown;
+  clients?: ApiServerOptions['clients'];
   allowWrites: boolean;
   token?: string;
   tls?: boolean;
@@ -89,6 +90,7 @@ export async function openKubeMode(o: KubeModeOptions): Promise<Live> {
       ...(o.port ? { port: o.port } : {}),
       ...(o.snapshot ? { snapshot: o.snapshot } : {}),
       ...(o.posts ? { posts: o.posts } : {}),
+      ...(o.clients ? { clients: o.clients } : {}),
     });
     // The cluster's own watch-cache counters, beside the embedded cacher's. A refusal (403) is a
     // figure of its own ("the cluster refuses /metrics to user X"), not a connection failure.

@@ -31,6 +31,9 @@ import type {
   WorkloadSettings,
   WorkloadState,
 } from '../shared/ipc.js';
+import type { ClientsReport, ClientsRequest } from '../shared/clients.js';
+import type { UpgradeReport } from '../shared/upgrade-report.js';
+import { ClientsFeed } from './clients-feed.js';
 import { DecisionLog } from './storage/decisions.js';
 import type { EtcdProcess } from './storage/etcd/process.js';
 import { allProfiles, defaultProfile, profileForServerVersion, resolveProfile, withGates, type Profile } from './storage/routing/index.js';
@@ -133,6 +136,9 @@ export class Session implements WatchscopeService {
   /** Sees what the cachers ingest, for recordings. */
   private readonly tap = new SourceTap();
   private readonly recording: SessionRecording;
+  /** Who costs what, over every connection of this session. */
+  readonly clients = new ClientsFeed();
+  private detachClients: (() => void) | undefined;
 
   constructor(private readonly opts: SessionOptions = {}) {
     this.recording = new SessionRecording(
@@ -286,6 +292,8 @@ export class Session implements WatchscopeService {
       etcdSupportsRequestWatchProgress: a.etcdProgress ?? info.supportsRequestWatchProgress,
       decisions: live.decisions,
     });
+    // Its requests reach the clients aggregate through the decision log; a watch's end only here.
+    this.audit.onWatchEnd((w) => this.clients.observeAuditWatchEnd(w));
     this.audit.start();
   }
 
@@ -296,9 +304,14 @@ export class Session implements WatchscopeService {
 
   private async open(req: ConnectRequest): Promise<Live> {
     const endpoint = this.opts.endpoint ?? {};
+    const decisions = new DecisionLog(5000);
+    // Fed from the first decision: the demo's workload starts before the connection is returned.
+    this.detachClients?.();
+    this.detachClients = this.clients.attach(decisions, () => this.live);
     const common = {
       profile: () => this.profile,
-      decisions: new DecisionLog(5000),
+      decisions,
+      clients: { report: (minutes?: number) => this.clients.aggregator.report(minutes), maxMinutes: this.clients.aggregator.minutes },
       snapshot: () => this.lastSnapshot ?? this.telemetry?.snapshot(),
       wrapSource: (src: Source) => this.tap.wrap(src),
       ...(endpoint.token ? { token: endpoint.token } : {}),
@@ -346,6 +359,8 @@ export class Session implements WatchscopeService {
     const audit = this.audit;
     this.audit = undefined;
     await audit?.close().catch(() => undefined);
+    this.detachClients?.();
+    this.detachClients = undefined;
     await this.consoleRunner.close();
     await this.scenarioRunner.close();
     const live = this.live;
@@ -498,6 +513,16 @@ export class Session implements WatchscopeService {
   /** `--record FILE`: the CLI names the file. */
   startRecording(opts: StartRecording): ReturnType<SessionRecording['start']> {
     return this.recording.start(opts);
+  }
+
+  async getClients(req: ClientsRequest): Promise<ClientsReport> {
+    return this.clients.aggregator.report(req.minutes);
+  }
+
+  /** Under the cluster's profile when its audit stream is read (the report is about the cluster), else the session's. */
+  async upgradeReport(): Promise<UpgradeReport> {
+    const audit = this.audit;
+    return this.clients.upgradeReport(audit?.status().profile ?? this.profile.name, audit?.assumptions ?? []);
   }
 
   async rerunReplay(): Promise<RerunResult> {

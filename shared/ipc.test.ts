@@ -34,6 +34,8 @@ function fakeService(overrides: Partial<WatchscopeService> = {}): WatchscopeServ
     sessionReport: vi.fn(async () => ({ fileName: 'r.html', html: '<html></html>' })),
     checkConsistency: vi.fn(async () => ({ results: [] })),
     rerunReplay: vi.fn(async () => { throw new Error('live'); }),
+    getClients: vi.fn(async () => ({ minutes: 1, from: 0, to: 60_000, sources: { endpoint: 0, audit: 0 }, userAgents: [], users: [], folded: { userAgents: 0, users: 0 } })),
+    upgradeReport: vi.fn(async () => { throw new Error('no reads'); }),
     onSnapshot: none,
     onConnection: none,
     onConsoleEvent: none,

@@ -5,6 +5,8 @@
 // a WebSocket (main/web.ts). Both turn into the same WatchscopeService on the renderer side.
 import { z } from 'zod';
 import { ConnectionState, ConsistencyCheck, Decision, RecordingStatus, ReplayStatus, ServedBy, Snapshot, Verb } from './model.js';
+import { ClientsReport, ClientsRequest } from './clients.js';
+import { UpgradeReport } from './upgrade-report.js';
 
 // ---------------------------------------------------------------------------------------------
 // Limits. Everything that can grow with a request is capped here so that neither side can make
@@ -399,6 +401,8 @@ export const requests = {
   sessionReport: { channel: 'watchscope:sessionReport', request: NoArgs, response: SessionReport },
   checkConsistency: { channel: 'watchscope:checkConsistency', request: ConsistencyRequest, response: ConsistencyResults },
   rerunReplay: { channel: 'watchscope:rerunReplay', request: RerunRequest, response: RerunResult },
+  getClients: { channel: 'watchscope:getClients', request: ClientsRequest, response: ClientsReport },
+  upgradeReport: { channel: 'watchscope:upgradeReport', request: NoArgs, response: UpgradeReport },
 } as const;
 export type RequestName = keyof typeof requests;
 export const requestNames = Object.keys(requests) as RequestName[];
@@ -451,6 +455,10 @@ export interface WatchscopeService {
   checkConsistency(req: ConsistencyRequest): Promise<ConsistencyResults>;
   /** Replay only: the recording re-run under another profile, beside what was recorded. */
   rerunReplay(req: RerunRequest): Promise<RerunResult>;
+  /** Who costs what: the session's traffic per user agent and per user over the last minutes. */
+  getClients(req: ClientsRequest): Promise<ClientsReport>;
+  /** The upgrade report of the session's observed reads under its profile and every other. */
+  upgradeReport(): Promise<UpgradeReport>;
   onSnapshot(fn: (s: Snapshot) => void): () => void;
   onConnection(fn: (c: ConnectionState) => void): () => void;
   onConsoleEvent(fn: (e: ConsoleEvent) => void): () => void;
@@ -562,6 +570,8 @@ export function createServiceClient(t: ClientTransport): WatchscopeService {
     sessionReport: call('sessionReport'),
     checkConsistency: call('checkConsistency'),
     rerunReplay: call('rerunReplay'),
+    getClients: call('getClients'),
+    upgradeReport: call('upgradeReport'),
     whatIf: call('whatIf'),
     getDecisions: call('getDecisions'),
     setWorkload: call('setWorkload'),

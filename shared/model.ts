@@ -46,6 +46,9 @@ export const Decision = z.object({
     .array(z.object({ profile: z.string(), servedBy: ServedBy, reason: z.string() }))
     .max(16)
     .optional(),
+  /** A LIST's answer, once written: items and bytes sent (the endpoint's own LISTs only). */
+  objects: z.number().int().nonnegative().optional(),
+  bytes: z.number().int().nonnegative().optional(),
 });
 export type Decision = z.infer<typeof Decision>;
 

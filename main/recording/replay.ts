@@ -3,6 +3,8 @@
 // with their buffers, freshness up to that moment, the decisions so far). Seeking inflates one
 // segment (the one holding the moment), resets to its keyframe and applies records up to the
 // moment; playing applies records forward. Nothing connects to etcd or a cluster.
+import type { ClientsReport } from '../../shared/clients.js';
+import type { UpgradeReport } from '../../shared/upgrade-report.js';
 import { basename } from 'node:path';
 import type {
   ConnectionState,
@@ -324,6 +326,14 @@ export class ReplayService implements WatchscopeService {
 
   async sessionReport(): Promise<SessionReport> {
     return reportOf(this.file);
+  }
+
+  async getClients(): Promise<ClientsReport> {
+    return this.refuse('the Clients view aggregates a live session\'s traffic; the recorded requests are in Requests');
+  }
+
+  async upgradeReport(): Promise<UpgradeReport> {
+    return this.refuse('the upgrade report covers a live session\'s traffic; "Compare under another profile" re-runs this recording');
   }
 
   onSnapshot(fn: (s: Snapshot) => void): () => void {

@@ -5,14 +5,20 @@ import { Ring } from '../util/ring.js';
 
 export type DecisionInput = Omit<Decision, 'id'>;
 
+/** How a request that streams its answer ended, told after its Decision was recorded. */
+export type RequestEnd = { list: { objects: number; bytes: number } } | { watch: { durationMs: number; reason: string } };
+
 export interface DecisionSink {
   record(d: DecisionInput): Decision;
+  /** A LIST's answer was written, or a watch ended (once, after record). */
+  end?(d: Decision, e: RequestEnd): void;
 }
 
 export class DecisionLog implements DecisionSink {
   private readonly ring: Ring<Decision>;
   private nextId = 1;
   private readonly listeners = new Set<(d: Decision) => void>();
+  private readonly endListeners = new Set<(d: Decision, e: RequestEnd) => void>();
 
   constructor(capacity = 5000) {
     this.ring = new Ring(capacity);
@@ -23,6 +29,14 @@ export class DecisionLog implements DecisionSink {
     this.ring.push(full);
     for (const l of this.listeners) l(full);
     return full;
+  }
+
+  end(d: Decision, e: RequestEnd): void {
+    if ('list' in e) {
+      d.objects = e.list.objects;
+      d.bytes = e.list.bytes;
+    }
+    for (const l of this.endListeners) l(d, e);
   }
 
   /** Decisions with id > since, oldest first, at most `max` (the newest ones). */
@@ -46,5 +60,11 @@ export class DecisionLog implements DecisionSink {
   subscribe(fn: (d: Decision) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** Be told when a recorded LIST's answer was written or a recorded watch ended. */
+  subscribeEnds(fn: (d: Decision, e: RequestEnd) => void): () => void {
+    this.endListeners.add(fn);
+    return () => this.endListeners.delete(fn);
   }
 }

@@ -1,10 +1,14 @@
-// The upgrade report: reads of an audit log (LIST, GET, WATCH), each already routed under the
-// cluster's profile and every other, folded into per-resource and per-client shares of cache vs
+// The upgrade report: reads (LIST, GET, WATCH) of an audit log or of the endpoint's own traffic,
+// each already routed under the cluster's profile and every other, folded into per-resource and per-client shares of cache vs
 // etcd, and the groups of requests that change side under another profile and why. Memory is
 // bounded by the number of distinct resources and clients kept (the rest are folded into
 // "(other)"), never by the number of requests.
 import type { InferredRequest } from '../audit/infer.js';
 import type { AuditIngestStats } from '../audit/ingest.js';
+import { clientKey } from '../../../shared/clients.js';
+
+/** What the report needs of one routed request (an audit log's InferredRequest is one). */
+export type RoutedRead = Pick<InferredRequest, 'verb' | 'group' | 'resource' | 'user' | 'userAgent' | 'servedBy' | 'reason' | 'whatIf'>;
 
 export type Side = 'cache' | 'etcd' | 'rejected';
 
@@ -54,9 +58,9 @@ export interface UpgradeReport {
 const READ_VERBS = new Set(['get', 'list', 'watch']);
 export const OTHER = '(other)';
 
-/** The user agent's product and version, without the platform and commit that follow. */
+/** The client as the Clients view names it (clientKey: product/version and component), with the user. */
 export function clientName(userAgent: string, user: string): string {
-  const ua = (userAgent.split(' ')[0] ?? '') || '(no user agent)';
+  const ua = clientKey(userAgent);
   return user ? `${ua} · ${user}` : ua;
 }
 
@@ -85,7 +89,7 @@ class Rows {
   }
 }
 
-function add(row: ReportRow, r: InferredRequest, clusterProfile: string): void {
+function add(row: ReportRow, r: RoutedRead, clusterProfile: string): void {
   row.byVerb[r.verb] = (row.byVerb[r.verb] ?? 0) + 1;
   const bump = (profile: string, side: Side) => {
     const s = (row.byProfile[profile] ??= emptyShares());
@@ -113,7 +117,7 @@ export class UpgradeReportBuilder {
   }
   private readonly maxChangeGroups: number;
 
-  add(r: InferredRequest): void {
+  add(r: RoutedRead): void {
     if (!READ_VERBS.has(r.verb)) return;
     this.reads++;
     if (this.profileOrder.length === 0) this.profileOrder = [this.clusterProfile, ...r.whatIf.map((w) => w.profile).filter((p) => p !== this.clusterProfile)];

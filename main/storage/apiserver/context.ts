@@ -3,7 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServedBy } from '../../../shared/model.js';
 import type { ReasonCode } from '../../../shared/reasons.js';
-import type { DecisionSink } from '../decisions.js';
+import type { Decision } from '../../../shared/model.js';
+import type { DecisionSink, RequestEnd } from '../decisions.js';
 import type { ResourceInfo } from '../resources.js';
 import type { RequestInfo } from './request-info.js';
 import type { ResourceBackend } from './backend.js';
@@ -20,6 +21,8 @@ export interface DecisionOutcome {
 
 export class RequestContext {
   private recorded = false;
+  private decision: Decision | undefined;
+  private ended = false;
   readonly started = performance.now();
 
   constructor(
@@ -49,12 +52,19 @@ export class RequestContext {
     return o.detail.replace(/\betcd\b(?![0-9])/g, name);
   }
 
+  /** Tells the sink how the recorded request's answer ended (once; nothing when nothing was recorded). */
+  endRecorded(e: RequestEnd): void {
+    if (this.ended || !this.decision) return;
+    this.ended = true;
+    this.sink.end?.(this.decision, e);
+  }
+
   /** Records this request's Decision; later calls are ignored so there is exactly one. */
   record(o: DecisionOutcome): void {
     if (this.recorded) return;
     this.recorded = true;
     const verb = this.info.verb;
-    this.sink.record({
+    this.decision = this.sink.record({
       time: Date.now(),
       verb: verb === 'deletecollection' ? 'delete' : verb === 'unknown' ? 'get' : verb,
       resource: this.resource ? (this.resource.group ? `${this.resource.resource}.${this.resource.group}` : this.resource.resource) : this.info.resource,

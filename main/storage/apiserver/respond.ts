@@ -11,18 +11,25 @@ export function toStatusError(e: unknown): StatusError {
 }
 
 export function writeJSON(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  writeJSONCounted(res, code, body, headers);
+}
+
+/** writeJSON that returns the body's length in bytes (0 when headers were already sent). */
+export function writeJSONCounted(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): number {
   if (res.headersSent) {
     res.end();
-    return;
+    return 0;
   }
   const text = JSON.stringify(body);
+  const bytes = Buffer.byteLength(text);
   res.writeHead(code, {
     'Content-Type': 'application/json',
     'Cache-Control': 'no-cache, private',
-    'Content-Length': String(Buffer.byteLength(text)),
+    'Content-Length': String(bytes),
     ...headers,
   });
   res.end(text);
+  return bytes;
 }
 
 export function writeStatus(res: ServerResponse, err: StatusError | Status): void {
@@ -69,25 +76,29 @@ const CHUNK_BYTES = 64 * 1024;
 
 /**
  * Streams `{"kind":..,"apiVersion":..,"metadata":{..},"items":[...]}` with items serialized one
- * by one and flushed every ~64 KiB, waiting for 'drain' in between.
+ * by one and flushed every ~64 KiB, waiting for 'drain' in between. Returns the bytes written
+ * (fewer than the whole list when the client went away).
  */
 export async function streamList(
   res: ServerResponse,
   head: { kind: string; apiVersion: string; metadata: Record<string, unknown> },
   items: Iterable<unknown>,
   contentType = 'application/json',
-): Promise<void> {
+): Promise<number> {
   res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' });
   let buf = `{"kind":${JSON.stringify(head.kind)},"apiVersion":${JSON.stringify(head.apiVersion)},"metadata":${JSON.stringify(head.metadata)},"items":[`;
   let first = true;
+  let written = 0;
   for (const it of items) {
     buf += (first ? '' : ',') + JSON.stringify(it);
     first = false;
     if (buf.length >= CHUNK_BYTES) {
-      if (!(await writeChunk(res, buf))) return;
+      written += Buffer.byteLength(buf);
+      if (!(await writeChunk(res, buf))) return written;
       buf = '';
     }
   }
   buf += ']}';
   res.end(buf);
+  return written + Buffer.byteLength(buf);
 }

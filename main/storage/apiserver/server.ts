@@ -16,7 +16,7 @@ import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { RequestContext, isResourceRequest } from './context.js';
 import { writeJSON, writeStatus, toStatusError } from './respond.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
-import { serveDebug } from './debug.js';
+import { serveDebug, type DebugOptions } from './debug.js';
 import { openAPIV3Doc, openAPIV3Root } from './openapi.js';
 import { StorageWatcherRegistry } from './storage-watchers.js';
 import { handleList } from './handlers/list.js';
@@ -42,6 +42,8 @@ export interface ApiServerOptions {
   decisionLog?: DecisionLog;
   /** Served at /debug/watchscope/snapshot. */
   snapshot?: () => unknown | Promise<unknown>;
+  /** Served at /debug/watchscope/clients?minutes=N. */
+  clients?: DebugOptions['clients'];
   /** Watches served from storage are listed here (created when absent). */
   storageWatchers?: StorageWatcherRegistry;
   etcdPrefix?: string;
@@ -180,7 +182,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const post = opts.posts && Object.hasOwn(opts.posts, info.path) ? opts.posts[info.path] : undefined;
       if (post) return post(req, res);
       if (method !== 'GET' && method !== 'HEAD') return writeStatus(res, new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
-      if (await serveDebug(info.path, info.query, res, { decisions: decisionLog, snapshot: opts.snapshot })) return;
+      if (await serveDebug(info.path, info.query, res, { decisions: decisionLog, snapshot: opts.snapshot, clients: opts.clients })) return;
       return serveNonResource(info.path, res, registry, profile);
     }
 

@@ -9,7 +9,7 @@ import { isStatusError, isTooLargeResourceVersion, newTooManyRequests, type Stat
 import { prepareContinueToken } from '../../continue.js';
 import { groupVersion } from '../../resources.js';
 import { continueKeyFromToken, scopePrefix } from '../etcd-delegate.js';
-import { streamList, writeJSON } from '../respond.js';
+import { streamList, writeJSONCounted } from '../respond.js';
 import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { refusedPathKey } from './names.js';
 import { cacherOf, routingRequest, selectorsOrReject, sendError, sendRejected, toClientObject, waitReadyOr503, type Selectors } from './common.js';
@@ -45,12 +45,18 @@ export async function handleList(ctx: ResourceRequestContext): Promise<void> {
   if (answer.remainingItemCount !== undefined) listMeta.remainingItemCount = answer.remainingItemCount;
   ctx.record({ servedBy: answer.servedBy, reason: answer.reason, detail: answer.detail, status: 200, resourceVersion: String(answer.resourceVersion) });
 
-  const objects = answer.items.map((s) => toClientObject(res, s));
-  if (wantsTable(ctx.req.headers.accept)) {
-    writeJSON(ctx.res, 200, toTable(res, objects, listMeta, parseIncludeObject(ctx.info.query.includeObject)));
-    return;
+  // What was written is told after the fact (the Clients view's objects and bytes per client).
+  let bytes = 0;
+  try {
+    const objects = answer.items.map((s) => toClientObject(res, s));
+    if (wantsTable(ctx.req.headers.accept)) {
+      bytes = writeJSONCounted(ctx.res, 200, toTable(res, objects, listMeta, parseIncludeObject(ctx.info.query.includeObject)));
+      return;
+    }
+    bytes = await streamList(ctx.res, { kind: res.listKind, apiVersion: groupVersion(res), metadata: listMeta }, objects);
+  } finally {
+    ctx.endRecorded({ list: { objects: answer.items.length, bytes } });
   }
-  await streamList(ctx.res, { kind: res.listKind, apiVersion: groupVersion(res), metadata: listMeta }, objects);
 }
 
 async function listFromCache(ctx: ResourceRequestContext, d: RoutingDecision, sel: Selectors): Promise<ListAnswer> {

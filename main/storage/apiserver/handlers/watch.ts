@@ -29,6 +29,15 @@ interface Pullable {
   stop(reason: CloseReason, message?: string): void;
 }
 
+/** How a watch that was answered with one ERROR event ended, named as a watcher's close reason. */
+function errorEndReason(code: number): CloseReason {
+  return code === 410 ? 'tooOldResourceVersion' : code === 504 ? 'tooLargeResourceVersion' : 'error';
+}
+
+function endWatch(ctx: ResourceRequestContext, reason: CloseReason): void {
+  ctx.endRecorded({ watch: { durationMs: Math.round(performance.now() - ctx.started), reason } });
+}
+
 /** Bytes taken from a watcher's buffer in one go before waiting for the socket to drain. */
 const MAX_BURST_BYTES = 64 * 1024;
 
@@ -66,6 +75,7 @@ export async function handleWatch(ctx: ResourceRequestContext): Promise<void> {
     if (d.errorDelivery === 'watchEvent') {
       ctx.record({ servedBy: d.servedBy, reason: d.reason, detail: d.detail, status: 200 });
       await sendErrorEvent(ctx, d.error.toStatus());
+      endWatch(ctx, errorEndReason(d.error.code));
       return;
     }
     return sendRejected(ctx, d);
@@ -81,6 +91,8 @@ export async function handleWatch(ctx: ResourceRequestContext): Promise<void> {
   let detail = d.detail;
 
   let stream: Pullable;
+  // Why the watcher closed itself (buffer full, cache reinitializing…), for the Clients view.
+  let closeReason: () => CloseReason | undefined = () => undefined;
   try {
     if (d.servedBy === 'cache') {
       // A watch's context lasts its whole timeout, and so does its wait for readiness (ready.wait(ctx)).
@@ -113,7 +125,9 @@ export async function handleWatch(ctx: ResourceRequestContext): Promise<void> {
       if (ctx.info.namespace) opts.namespace = ctx.info.namespace;
       if (name !== undefined) opts.name = name;
       if (bookmarkAfter !== undefined) opts.bookmarkAfterResourceVersion = bookmarkAfter;
-      stream = cacherOf(ctx).watch(opts);
+      const w = cacherOf(ctx).watch(opts);
+      stream = w;
+      closeReason = () => w.info().closeReason;
     } else {
       const sw = new StorageWatch({
         res: ctx.resource,
@@ -132,6 +146,7 @@ export async function handleWatch(ctx: ResourceRequestContext): Promise<void> {
         registry: ctx.storageWatchers,
       });
       stream = sw;
+      closeReason = () => sw.info.closeReason;
       await sw.start();
     }
   } catch (e) {
@@ -139,6 +154,7 @@ export async function handleWatch(ctx: ResourceRequestContext): Promise<void> {
     if (isStatusError(e) && (e.code === 410 || e.code === 504 || (e.code === 500 && d.errorDelivery === 'watchEvent'))) {
       ctx.record({ servedBy: d.servedBy, reason: d.reason, detail: `${detail} Ended with ERROR ${e.code}: ${e.message}`, status: 200 });
       await sendErrorEvent(ctx, e.toStatus());
+      endWatch(ctx, errorEndReason(e.code));
       return;
     }
     sendError(ctx, e, { servedBy: d.servedBy, reason: d.reason, detail });
@@ -146,10 +162,10 @@ export async function handleWatch(ctx: ResourceRequestContext): Promise<void> {
   }
 
   ctx.record({ servedBy: d.servedBy, reason: d.reason, detail, status: 200, resourceVersion: String(rv) });
-  await pump(ctx, stream, deadline);
+  await pump(ctx, stream, deadline, closeReason);
 }
 
-async function pump(ctx: ResourceRequestContext, stream: Pullable, deadline: number): Promise<void> {
+async function pump(ctx: ResourceRequestContext, stream: Pullable, deadline: number, closeReason: () => CloseReason | undefined): Promise<void> {
   const { res } = ctx;
   let closedBy: CloseReason | undefined;
   const onClose = () => {
@@ -206,7 +222,9 @@ async function pump(ctx: ResourceRequestContext, stream: Pullable, deadline: num
   } finally {
     timer.clear();
     res.off('close', onClose);
-    stream.stop(closedBy ?? 'stopped');
+    const reason = closedBy ?? closeReason() ?? 'stopped';
+    stream.stop(reason);
     if (!res.writableEnded) res.end();
+    endWatch(ctx, reason);
   }
 }
