@@ -148,7 +148,7 @@ export class ClientsFeed {
   upgradeReport(profile: string, auditAssumptions: string[] = []): UpgradeReport {
     const s = this.reports.get(profile);
     const stats: AuditIngestStats = { linesRead: 0, events: 0, routed: s?.routed ?? 0, stagesFolded: 0, skipped: { nonResource: 0, subresource: 0, otherVerb: 0 }, bad: [] };
-    const parts = [s?.endpoint ? `${s.endpoint} reads through the endpoint` : '', s?.audit ? `${s.audit} from the cluster's audit stream` : ''].filter(Boolean);
+    const parts = [s?.endpoint ? `${s.endpoint} reads through the endpoint` : '', s?.audit ? `${s.audit} reads from the cluster's audit stream` : ''].filter(Boolean);
     const source = `this session${s ? ` since ${new Date(s.since).toISOString()}` : ''}: ${parts.join(', ') || 'no reads yet'}`;
     const assumptions = [...(s?.endpoint || !s ? ENDPOINT_ASSUMPTIONS : []), ...(s?.audit ? auditAssumptions : [])];
     return (s?.builder ?? new UpgradeReportBuilder(profile)).build(source, assumptions, stats);

@@ -4,7 +4,7 @@
 // requests sent and against the decisions the endpoint recorded for them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,5 +181,88 @@ describe('clients of a real session', () => {
       expect(r.status).toBe(400);
       expect(JSON.parse(r.body)).toMatchObject({ reason: 'BadRequest', message: `minutes: Invalid value: ${m}: must be between 1 and 60` });
     }
+  });
+});
+
+describe('clients of an audit stream', () => {
+  let dir: string;
+  let audited: Session;
+  const now = () => new Date().toISOString();
+  const line = (id: string, uri: string, verb: string, user: string, ua: string, stage = 'ResponseComplete', durationMs = 20) => {
+    const t = Date.now();
+    return JSON.stringify({
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: 'Request',
+      auditID: id,
+      stage,
+      requestURI: uri,
+      verb,
+      user: { username: user },
+      userAgent: ua,
+      responseStatus: { code: 200 },
+      requestReceivedTimestamp: new Date(t - durationMs).toISOString(),
+      stageTimestamp: now(),
+    });
+  };
+  const RS = 'kube-controller-manager/v1.31.4 (linux/amd64) kubernetes/abc1234/replicaset-controller';
+  const OP = 'my-operator/2.0';
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'clients-audit-'));
+    audited = new Session({ snapshotIntervalMs: 200 });
+  });
+  afterAll(async () => {
+    await audited?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('per user agent and per user, the watch open until its ResponseComplete, and the upgrade report under the cluster\'s profile', async () => {
+    const log = join(dir, 'audit.log');
+    const rs = 'system:serviceaccount:kube-system:replicaset-controller';
+    writeFileSync(
+      log,
+      [
+        line('v', '/api/v1/namespaces/default', 'get', 'system:apiserver', 'kube-apiserver/v1.31.4 (linux/amd64) kubernetes/abc1234'),
+        // Three consistent LISTs and one RV=0 LIST from the controller; a GET and a watch from the operator.
+        line('a1', '/api/v1/pods', 'list', rs, RS),
+        line('a2', '/api/v1/pods?limit=500', 'list', rs, RS),
+        line('a3', '/api/v1/namespaces/ns1/pods', 'list', rs, RS),
+        line('a4', '/api/v1/pods?resourceVersion=0', 'list', rs, RS),
+        line('b1', '/api/v1/namespaces/ns1/configmaps/x', 'get', 'alice', OP),
+        line('w1', '/api/v1/namespaces/ns1/configmaps?watch=true&resourceVersion=5', 'watch', 'alice', OP, 'ResponseStarted'),
+      ].join('\n') + '\n',
+    );
+    const st = await audited.connect({ mode: 'audit', audit: { logPath: log, etcdProgress: false } });
+    expect(st).toMatchObject({ state: 'connected', profile: '1.31' });
+    await until(async () => (await audited.getClients({ minutes: 5 })).sources.audit === 7, 10_000, 'the seven audited requests');
+    let r = ClientsReport.parse(await audited.getClients({ minutes: 5 }));
+    const ctrl = byAgent(r, /^kube-controller-manager\/v1\.31\.4 replicaset-controller$/);
+    // With an etcd that does not answer progress requests (said so), 1.31 sends consistent LISTs to etcd.
+    expect(ctrl).toMatchObject({ requests: 4, etcd: 3, cache: 1, consistentLists: 3, sources: ['audit'] });
+    expect(ctrl.byVerb.list).toBe(4);
+    expect(ctrl.topReasons[0]).toMatchObject({ servedBy: 'etcd', count: 3 });
+    // The controller is the top row: sorted by etcd load.
+    expect(r.userAgents[0]!.key).toBe(ctrl.key);
+    expect(r.users.find((u) => u.key === rs)).toMatchObject({ requests: 4, etcd: 3 });
+    const op = byAgent(r, /^my-operator\/2\.0$/);
+    expect(op.byVerb).toMatchObject({ get: 1, watch: 1 });
+    expect(op.watches).toMatchObject({ open: 1, started: 1, ended: 0 });
+    expect(r.users.find((u) => u.key === 'alice')).toMatchObject({ requests: 2 });
+    // LIST sizes are not in an audit log.
+    expect(ctrl.list).toEqual({ requests: 4, sized: 0, objects: 0, bytes: 0 });
+
+    appendFileSync(log, line('w1', '/api/v1/namespaces/ns1/configmaps?watch=true&resourceVersion=5', 'watch', 'alice', OP, 'ResponseComplete', 4000) + '\n');
+    await until(async () => byAgent(await audited.getClients({}), /^my-operator/).watches.ended === 1, 10_000, 'the watch end');
+    r = await audited.getClients({});
+    expect(byAgent(r, /^my-operator/).watches).toMatchObject({ open: 0, ended: 1, endReasons: [{ reason: 'responseComplete 200', count: 1 }], meanDurationMs: 4000 });
+    expect(byAgent(r, /^my-operator/).requests).toBe(2);
+
+    const report = UpgradeReport.parse(await audited.upgradeReport());
+    expect(report.clusterProfile).toBe('1.31');
+    // Seven reads: kube-apiserver's own GET, the four LISTs, the GET and the watch.
+    expect(report.source).toMatch(/: 7 reads from the cluster's audit stream$/);
+    expect(report.assumptions).toContain('etcd does not answer RequestWatchProgress (below 3.4.31 / 3.5.13)');
+    expect(report.clients.find((c) => c.key === `kube-controller-manager/v1.31.4 replicaset-controller · ${rs}`)?.byProfile['1.31']).toEqual({ requests: 4, cache: 1, etcd: 3, rejected: 0 });
   });
 });
