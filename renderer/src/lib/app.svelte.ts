@@ -57,7 +57,7 @@ export class AppState {
     this.connection = c;
     this.connectionAt = Date.now();
     // A fresh connection made from the Connect view lands on the watchers; a reconnect doesn't move.
-    if (c.state === 'connected' && was !== 'connected' && was !== 'reconnecting' && this.view === 'connect') this.view = 'watchers';
+    if (c.state === 'connected' && was !== 'connected' && was !== 'reconnecting' && this.view === 'connect') this.view = c.mode === 'audit' ? 'requests' : 'watchers';
   }
 
   applySnapshot(s: Snapshot): void {
@@ -73,7 +73,7 @@ export class AppState {
       return;
     }
     const fresh = s.decisions.filter((d) => d.id > this.lastDecisionId);
-    if (fresh.length && fresh[0]!.id > this.lastDecisionId + 1 && this.lastDecisionId > 0) {
+    if (fresh.length && fresh[0]!.id > this.lastDecisionId + 1) {
       // Snapshots carry a bounded slice; fill the gap from the full ring.
       void this.backfillDecisions();
     } else if (fresh.length) {

@@ -23,9 +23,16 @@ describe('toCsv', () => {
     const csv = toCsv([d({}), d({ id: 2, namespace: 'ns', query: { limit: '5', continue: 'x' } })], decisionColumns);
     const lines = csv.trimEnd().split('\r\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe('id,time,verb,resource,namespace,name,query,userAgent,profile,servedBy,reason,status,latencyMs,resourceVersion,replica,detail');
-    expect(lines[1]).toBe('1,2026-12-03T10:00:00.000Z,list,pods,,,,kubectl,1.34,cache,servedFromCache,200,1.5,,,ok');
+    expect(lines[0]).toBe('id,time,verb,resource,namespace,name,query,userAgent,user,profile,servedBy,reason,status,latencyMs,resourceVersion,replica,source,detail');
+    expect(lines[1]).toBe('1,2026-12-03T10:00:00.000Z,list,pods,,,,kubectl,,1.34,cache,servedFromCache,200,1.5,,,endpoint,ok');
     expect(lines[2]).toContain(',ns,,limit=5&continue=x,');
+  });
+
+  it('says which rows were inferred from the audit stream, and who sent them', () => {
+    const csv = toCsv([d({ source: 'audit', inferred: true, user: 'system:serviceaccount:kube-system:job-controller' })], decisionColumns);
+    const row = csv.trimEnd().split('\r\n')[1]!;
+    expect(row).toContain(',kubectl,system:serviceaccount:kube-system:job-controller,1.34,');
+    expect(row.endsWith(',audit,ok')).toBe(true);
   });
 
   it('quotes commas, quotes and newlines as RFC 4180 asks', () => {

@@ -35,6 +35,7 @@ export const decisionColumns: Column<Decision>[] = [
   { header: 'name', value: (d) => d.name },
   { header: 'query', value: (d) => queryText(d.query) },
   { header: 'userAgent', value: (d) => d.userAgent },
+  { header: 'user', value: (d) => d.user },
   { header: 'profile', value: (d) => d.profile },
   { header: 'servedBy', value: (d) => d.servedBy },
   { header: 'reason', value: (d) => d.reason },
@@ -42,6 +43,8 @@ export const decisionColumns: Column<Decision>[] = [
   { header: 'latencyMs', value: (d) => d.latencyMs },
   { header: 'resourceVersion', value: (d) => d.resourceVersion },
   { header: 'replica', value: (d) => d.replica },
+  /** endpoint: served by watchscope; audit: inferred from the cluster's audit stream. */
+  { header: 'source', value: (d) => d.source ?? 'endpoint' },
   { header: 'detail', value: (d) => d.detail },
 ];
 
