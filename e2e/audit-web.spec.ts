@@ -7,10 +7,9 @@ import { test, expect, type Page } from '@playwright/test';
 import path from 'node:path';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { startWebUi, type WebUi } from '../main/web.js';
 import { Session } from '../main/session.js';
 import { clusterMissing, startAuditedCluster, type AuditedCluster } from '../main/cluster/testing/clusters.js';
-import { collectPageErrors } from './page-errors.js';
+import { openLiveUi, type LiveUi } from './live-ui.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
@@ -19,7 +18,7 @@ mkdirSync(shots, { recursive: true });
 const missing = clusterMissing('1.20');
 if (missing) console.warn(`\n!!! audit web UI tests SKIPPED: ${missing}\n`);
 
-let ui: WebUi;
+let live: LiveUi;
 let session: Session;
 let cluster: AuditedCluster;
 let page: Page;
@@ -41,20 +40,17 @@ test.beforeAll(async ({ browser }) => {
   await api.listNamespacedConfigMap({ namespace: ns, resourceVersion: '0' });
   await api.listNamespacedConfigMap({ namespace: ns });
   session = new Session({ snapshotIntervalMs: 250 });
-  ui = await startWebUi({ service: session, rendererDir: path.join(root, 'out', 'renderer') });
-  page = await browser.newPage();
-  collectPageErrors(page, errors);
+  live = await openLiveUi(browser, session, errors);
+  page = live.page;
 });
 
 test.afterAll(async () => {
-  await page?.close();
-  await ui?.close();
-  await session?.close();
+  await live?.close();
   await cluster?.stop();
 });
 
 test('a path that does not exist: the Connect view says so within seconds and stays usable', async () => {
-  await page.goto(ui.url);
+  await page.goto(live.ui.url);
   await page.getByTestId('audit-log-path').fill('/no/such/dir/audit.log');
   const t0 = Date.now();
   await page.getByTestId('connect-audit').click();
