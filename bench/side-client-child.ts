@@ -27,6 +27,8 @@ export type SideClientMessage =
 const send = (m: SideClientMessage) => process.send?.(m);
 const STAMP = Buffer.from('"stamp":"');
 const NL = 10;
+const BOOKMARK = Buffer.from('"type":"BOOKMARK"');
+const isBookmark = (line: Buffer) => line.subarray(0, 24).indexOf(BOOKMARK) >= 0;
 
 interface Watch {
   req: ClientRequest;
@@ -56,8 +58,11 @@ function openWatches(t: SideTarget, n: number, path: string, onLine: (line: Buff
             const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
             let from = 0;
             for (let nl = buf.indexOf(NL, from); nl >= 0; nl = buf.indexOf(NL, from)) {
-              w.events++;
-              onLine(buf.subarray(from, nl), at);
+              const line = buf.subarray(from, nl);
+              // A bookmark is not one of the events a watcher waits for: counting it would end
+              // the wait one event early once a watch outlives the bookmark period.
+              if (!isBookmark(line)) w.events++;
+              onLine(line, at);
               from = nl + 1;
             }
             rest = from < buf.length ? Buffer.from(buf.subarray(from)) : undefined;
