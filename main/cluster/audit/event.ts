@@ -29,6 +29,7 @@ export type BadInputKind =
   | 'notAuditEvent'
   | 'unknownApiVersion'
   | 'noRequestURI'
+  | 'badRequestURI'
   | 'lineTooLong'
   | 'truncatedGzip'
   | 'unreadable';
@@ -38,6 +39,7 @@ export const badInputText: Readonly<Record<BadInputKind, string>> = {
   notAuditEvent: 'JSON that is not an audit Event (kind is not "Event")',
   unknownApiVersion: `an audit event whose apiVersion is not ${AUDIT_API_VERSION}`,
   noRequestURI: 'an audit event without requestURI (its policy level or export dropped it), so it cannot be routed',
+  badRequestURI: 'an audit event whose requestURI is not a valid URL path (malformed percent-encoding), so it cannot be routed',
   lineTooLong: 'a line longer than the reader accepts (kept out of memory, skipped)',
   truncatedGzip: 'a gzip stream that ends before its trailer (the file was cut short)',
   unreadable: 'a file that could not be read',

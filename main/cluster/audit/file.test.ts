@@ -84,6 +84,16 @@ describe('readAuditFile', () => {
     expect(s.stagesFolded).toBe(1);
   });
 
+  it('a requestURI that is not a valid URL path is bad input, and the events after it are still read', async () => {
+    const { ing, got } = ingest();
+    writeFileSync(join(dir, 'u.log'), [event(1, '/api/v1/namespaces/%zz/pods'), event(2, '/api/v1/pods?limit=5'), ''].join('\n'));
+    await readAuditFile(join(dir, 'u.log'), ing);
+    expect(got.map((r) => r.auditID)).toEqual(['id-2']);
+    const bad = ing.snapshot().bad;
+    expect(bad.map((b) => [b.kind, b.count])).toEqual([['badRequestURI', 1]]);
+    expect(bad[0]!.example).toMatch(/^auditID id-1: .* — \/api\/v1\/namespaces\/%zz\/pods$/);
+  });
+
   it('a truncated gzip is counted, the events before the cut are kept', async () => {
     const lines = Array.from({ length: 2000 }, (_, i) => event(i, `/api/v1/pods?resourceVersion=0&i=${i}`)).join('\n') + '\n';
     const gz = gzipSync(lines);

@@ -134,7 +134,16 @@ export class AuditIngest {
       if (earlier === 'watch' && ev.stage !== 'ResponseStarted') this.watchEnded(ev);
       return;
     }
-    const r = this.router.route(ev);
+    let r: ReturnType<AuditRouter['route']>;
+    try {
+      r = this.router.route(ev);
+    } catch (err) {
+      // The log is the cluster's word, but a hand-edited or corrupted line can carry a URI no
+      // server would have accepted; it is bad input like any other, never the reader's end.
+      const uri = ev.requestURI.length > EXAMPLE_MAX ? `${ev.requestURI.slice(0, EXAMPLE_MAX)}…` : ev.requestURI;
+      this.badInput('badRequestURI', `auditID ${ev.auditID || '(none)'}`, `${(err as Error).message} — ${uri}`);
+      return;
+    }
     if (typeof r === 'string') {
       this.stats.skipped[r]++;
       return;
