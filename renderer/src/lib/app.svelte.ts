@@ -11,6 +11,7 @@ export const VIEWS = [
   { id: 'freshness', label: 'Freshness' },
   { id: 'requests', label: 'Requests' },
   { id: 'console', label: 'Console' },
+  { id: 'clients', label: 'Clients' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 
@@ -33,6 +34,8 @@ export class AppState {
   effectiveTheme = $state<'light' | 'dark'>('light');
   /** Console → Requests: a decision to highlight. */
   focusDecisionId = $state<number | null>(null);
+  /** Clients → Requests: show only this client's requests (its clientKey, or its user). */
+  clientFilter = $state<{ by: 'userAgent' | 'user'; key: string } | null>(null);
 
   private lastDecisionId = 0;
 

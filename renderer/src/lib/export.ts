@@ -1,6 +1,7 @@
 // What a view's rows become when exported: CSV columns and file names. Pure, so it is tested in
 // Node; download.ts hands the result to the browser.
 import type { Decision, WatcherInfo } from '../../../shared/model.js';
+import type { ClientRow } from '../../../shared/clients.js';
 
 export interface Column<T> {
   header: string;
@@ -70,6 +71,24 @@ export const watcherColumns: Column<WatcherInfo>[] = [
   { header: 'closeReason', value: (w) => w.closeReason },
   { header: 'closeMessage', value: (w) => w.closeMessage },
   { header: 'replica', value: (w) => w.replica },
+];
+
+export const clientColumns: Column<ClientRow>[] = [
+  { header: 'client', value: (r) => r.key },
+  { header: 'sources', value: (r) => r.sources.join(' ') },
+  { header: 'requests', value: (r) => r.requests },
+  ...(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const).map((v) => ({ header: v, value: (r: ClientRow) => r.byVerb[v] })),
+  { header: 'etcd', value: (r) => r.etcd },
+  { header: 'cache', value: (r) => r.cache },
+  { header: 'rejected', value: (r) => r.rejected },
+  { header: 'topReasons', value: (r) => r.topReasons.map((t) => `${t.servedBy}:${t.reason}=${t.count}`).join(' ') },
+  { header: 'consistentLists', value: (r) => r.consistentLists },
+  { header: 'listObjects', value: (r) => (r.list.sized ? r.list.objects : undefined) },
+  { header: 'listBytes', value: (r) => (r.list.sized ? r.list.bytes : undefined) },
+  { header: 'watchesOpen', value: (r) => r.watches.open },
+  { header: 'watchesEnded', value: (r) => r.watches.ended },
+  { header: 'watchEndReasons', value: (r) => r.watches.endReasons.map((e) => `${e.reason}=${e.count}`).join(' ') },
+  { header: 'whatIf', value: (r) => r.whatIf.map((w) => `${w.profile}:toCache=${w.toCache},toEtcd=${w.toEtcd}`).join(' ') },
 ];
 
 /** "watchscope-requests-2026-12-03T10-00-00.csv": sortable, and valid on every file system. */
