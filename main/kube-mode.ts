@@ -14,6 +14,8 @@ import type { Profile } from './storage/routing/profiles.js';
 import type { Live } from './live.js';
 import type { Source } from './storage/source.js';
 import { scrapeStorageMetrics } from './storage/kube/metrics.js';
+import { learnCluster, type ProgressProbe } from './storage/kube/cluster-model.js';
+import { collectionPath, type DiscoveredResource } from './storage/kube/discovery.js';
 import { ClusterMetricsScraper, CLUSTER_METRICS_INTERVAL_MS } from './telemetry/cluster-metrics.js';
 
 export interface KubeModeOptions {
@@ -35,6 +37,18 @@ export interface KubeModeOptions {
   metricsIntervalMs?: number;
   /** POST receivers on the endpoint's listener (the audit webhook). */
   posts?: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>;
+}
+
+/**
+ * The collection the progress probe LISTs: namespaces when the user may list them (small, and
+ * what the revision measurement reads too), else the first cached resource.
+ */
+function progressProbe(discovered: DiscoveredResource[], cached: ResourceInfo[]): ProgressProbe {
+  const ns = discovered.find((d) => d.group === '' && d.resource === 'namespaces' && d.canList);
+  if (ns) return { path: collectionPath(ns), resource: 'namespaces' };
+  const first = cached[0]!;
+  const d = discovered.find((x) => x.group === first.group && x.resource === first.resource)!;
+  return { path: collectionPath(d), resource: qualifiedResource(first) };
 }
 
 /** Default selection in kube mode: small, commonly watched resources. */
@@ -63,6 +77,8 @@ export async function openKubeMode(o: KubeModeOptions): Promise<Live> {
     if (resources.length === 0) {
       throw new Error(`Nothing to cache on ${source.server}: ${refused.join('; ') || 'no resource can be listed and watched'}.`);
     }
+    // Learned before the cachers start, so the router decides like this cluster from the first request.
+    const findings = await learnCluster(source.client, source.gitVersion, progressProbe(discovered, resources));
     const byKey = new Map<string, KubeResource>();
     for (const r of resources) {
       const d = discovered.find((x) => x.group === r.group && x.resource === r.resource)!;
@@ -70,6 +86,9 @@ export async function openKubeMode(o: KubeModeOptions): Promise<Live> {
       source.register(d, collectionKey(r));
     }
     const backend = createCacherBackend({
+      // The router models the cluster's etcd as the cluster trusts it, not by the watch API's own
+      // (missing) progress requests.
+      etcdSupportsRequestWatchProgress: findings.progressTrusted,
       // On demand only: each check LISTs every cached resource from the user's cluster.
       consistency: { profile: o.profile, periodMs: 0 },
       source: o.wrapSource ? o.wrapSource(source) : source,
@@ -96,6 +115,9 @@ export async function openKubeMode(o: KubeModeOptions): Promise<Live> {
     // figure of its own ("the cluster refuses /metrics to user X"), not a connection failure.
     const metrics = new ClusterMetricsScraper({
       scrape: () => scrapeStorageMetrics(source.client, 10_000),
+      version: source.gitVersion,
+      revision: () => source.currentRevision(collectionKey(resources[0]!)),
+      ...(findings.metrics ? { initial: findings.metrics } : {}),
       first: () => resources.map(qualifiedResource),
       intervalMs: o.metricsIntervalMs ?? CLUSTER_METRICS_INTERVAL_MS,
     });
@@ -107,7 +129,8 @@ export async function openKubeMode(o: KubeModeOptions): Promise<Live> {
       backend,
       decisions: o.decisions,
       caches: () => [...backend.cachers.values()],
-      sourceInfo: () => source.info(),
+      sourceInfo: () => ({ ...source.info(), supportsRequestWatchProgress: findings.progressTrusted }),
+      clusterFindings: () => findings,
       // Each cacher polls currentRevision (revisionPollMs, 1 s); watch BOOKMARKs advance it too.
       revisionMethod: () =>
         source.revisionMethod === 'not measured yet' ? source.revisionMethod : `${source.revisionMethod}, every 1 s per cached resource, and watch bookmarks`,

@@ -12,6 +12,7 @@ import type { CacherBackend, ConsistencyOutcome } from './storage/apiserver/cach
 import type { ApiServer } from './storage/apiserver/server.js';
 import type { DelayedSource } from './storage/delayed-source.js';
 import type { SourceInfo } from './storage/source.js';
+import type { ClusterFindings } from './storage/kube/cluster-model.js';
 import type { Workload } from './workload/workload.js';
 import type { EndpointConnection } from './workload/transport.js';
 
@@ -28,6 +29,8 @@ export interface Live {
   revisionMethod?(): string;
   /** kube mode: the latest scrape of the cluster's own /metrics. */
   clusterMetrics?(): Snapshot['clusterMetrics'];
+  /** kube mode: the cluster's gates and progress trust, learned at connect (or assumed). */
+  clusterFindings?(): ClusterFindings;
   /** etcd mode and the demo. */
   stack?: EtcdStack;
   /** Demo only. */

@@ -36,6 +36,7 @@ import type { UpgradeReport } from '../shared/upgrade-report.js';
 import { ClientsFeed } from './clients-feed.js';
 import { DecisionLog } from './storage/decisions.js';
 import type { EtcdProcess } from './storage/etcd/process.js';
+import { clusterModelOf, gatesFromCluster } from './storage/kube/cluster-model.js';
 import { allProfiles, defaultProfile, profileForServerVersion, resolveProfile, withGates, type Profile } from './storage/routing/index.js';
 import { CONSISTENCY_CHECK_PERIOD_MS } from './storage/cacher/consistency.js';
 import { Telemetry } from './telemetry/index.js';
@@ -79,6 +80,8 @@ export interface SessionOptions {
   consistencyCheckMs?: number;
   /** The audit webhook's kubeconfig (for kube-apiserver's --audit-webhook-config-file) goes here; default the session's folder. */
   audit?: { webhookKubeconfig?: string };
+  /** kube mode: period of the cluster's /metrics scrape (default 15 s). */
+  clusterMetricsIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -227,7 +230,12 @@ export class Session implements WatchscopeService {
         await live.close();
         return this.state;
       }
-      if (req.mode === 'kube' && !req.profile) this.baseProfile = profileForServerVersion(live.sourceInfo().version);
+      const findings = live.clusterFindings?.();
+      if (req.mode === 'kube' && !req.profile) {
+        this.baseProfile = profileForServerVersion(live.sourceInfo().version);
+        // The cluster's own gates, where it reports them (kubernetes_feature_enabled).
+        if (findings) this.baseProfile = withGates(this.baseProfile, gatesFromCluster(this.baseProfile, findings.features).apply);
+      }
       this.profile = withGates(this.baseProfile, this.gates);
       this.live = live;
       const kubeconfigPath = this.opts.endpoint?.writeKubeconfig ?? join(this.dir, 'kubeconfig');
@@ -249,6 +257,7 @@ export class Session implements WatchscopeService {
         endpoint: live.server.url,
         kubeconfigPath,
         profile: this.profile.name,
+        ...(findings ? { clusterModel: clusterModelOf(findings, this.profile) } : {}),
       });
       this.startTelemetry();
       return this.state;
@@ -339,6 +348,7 @@ export class Session implements WatchscopeService {
         context: req.context,
         resources: req.resources,
         allowWrites: this.opts.allowWrites ?? false,
+        ...(this.opts.clusterMetricsIntervalMs ? { metricsIntervalMs: this.opts.clusterMetricsIntervalMs } : {}),
       });
     }
     return openEtcdMode(req, {
@@ -421,7 +431,10 @@ export class Session implements WatchscopeService {
     this.profile = withGates(base, gates);
     this.baseProfile = base;
     this.gates = gates;
-    if (this.state.state === 'connected') this.setState({ ...this.state, profile: this.profile.name });
+    if (this.state.state === 'connected') {
+      const findings = this.live?.clusterFindings?.();
+      this.setState({ ...this.state, profile: this.profile.name, ...(findings ? { clusterModel: clusterModelOf(findings, this.profile) } : {}) });
+    }
     return this.listProfiles();
   }
 

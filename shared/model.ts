@@ -178,6 +178,32 @@ export const FreshnessPoint = z.object({
 });
 export type FreshnessPoint = z.infer<typeof FreshnessPoint>;
 
+/**
+ * kube mode: what the routing model took from the cluster it sits beside, and how it learned it.
+ * `from: 'assumed'` when /metrics could not be read (RBAC); `assumed` then says what was assumed.
+ */
+export const ClusterModel = z.object({
+  from: z.enum(['metrics', 'assumed']),
+  /** The routing gates: the cluster's value (when it reports one) and whether the profile took it. */
+  gates: z
+    .array(
+      z.object({
+        name: z.string(),
+        cluster: z.boolean().optional(),
+        stage: z.string().optional(),
+        profile: z.boolean(),
+        note: z.string().optional(),
+      }),
+    )
+    .max(16),
+  gatesHow: z.string(),
+  /** Whether the cluster trusts etcd's RequestWatchProgress (consistent LISTs from its cache). */
+  progressTrusted: z.boolean(),
+  progressHow: z.string(),
+  assumed: z.string().optional(),
+});
+export type ClusterModel = z.infer<typeof ClusterModel>;
+
 export const ConnectionState = z.object({
   state: z.enum(['disconnected', 'connecting', 'connected', 'reconnecting', 'failed']),
   mode: z.enum(['etcd', 'kube', 'demo', 'audit']).optional(),
@@ -193,12 +219,18 @@ export const ConnectionState = z.object({
   profile: z.string().optional(),
   /** How the source's current revision (the "etcd revision" of the lag figures) is learned. */
   revisionMethod: z.string().optional(),
+  /** kube mode: the cluster's gates and progress trust, as the model took them. */
+  clusterModel: ClusterModel.optional(),
 });
 export type ConnectionState = z.infer<typeof ConnectionState>;
 
 /** Caps of ClusterMetrics: /metrics can name any number of resources. */
 export const CLUSTER_METRICS_MAX_RESOURCES = 64;
 export const CLUSTER_METRICS_MAX_VALUES = 32;
+/** Points of the cluster's lag chart: an hour at the 15 s scrape period. */
+export const CLUSTER_LAG_POINTS = 240;
+/** Resources drawn in the cluster's lag chart. */
+export const CLUSTER_LAG_RESOURCES = 8;
 
 /**
  * The cluster's own storage-layer figures, scraped from its kube-apiserver's /metrics (kube mode):
@@ -210,9 +242,38 @@ export const ClusterMetrics = z.object({
   scrapedAt: z.number(),
   /** Why the latest scrape failed, in one sentence (a 403 says the cluster refuses /metrics). */
   error: z.string().optional(),
+  /** The cluster's /version, which names the series it cannot have. */
+  version: z.string().optional(),
   resources: z
-    .array(z.object({ resource: z.string(), values: z.record(z.string(), z.number()) }))
+    .array(
+      z.object({
+        resource: z.string(),
+        values: z.record(z.string(), z.number()),
+        /** Counters as per-second rates over the last two scrapes (a counter that went back counts from 0). */
+        rates: z.record(z.string(), z.number()).optional(),
+      }),
+    )
     .max(CLUSTER_METRICS_MAX_RESOURCES),
+  /**
+   * Each tracked series: present, not in this release (introduced later), or no sample yet (the
+   * release has it, but a counter vector shows nothing before its first increment). Never zero.
+   */
+  series: z
+    .array(z.object({ key: z.string(), metric: z.string(), introduced: z.string(), state: z.enum(['present', 'notInVersion', 'noSamples']) }))
+    .max(CLUSTER_METRICS_MAX_VALUES)
+    .optional(),
+  /** Seconds between the two scrapes the rates come from. */
+  rateWindowS: z.number().optional(),
+  /** Counters that went back since the previous scrape (an apiserver restart), as "resource/key". */
+  resets: z.array(z.string()).max(CLUSTER_METRICS_MAX_VALUES).optional(),
+  /**
+   * The cache's resourceVersion (apiserver_watch_cache_resource_version) against the cluster's
+   * revision, one point per scrape, oldest first: a bounded ring (CLUSTER_LAG_POINTS).
+   */
+  lag: z
+    .array(z.object({ t: z.number(), revision: z.number(), behind: z.record(z.string(), z.number()) }))
+    .max(CLUSTER_LAG_POINTS)
+    .optional(),
 });
 export type ClusterMetrics = z.infer<typeof ClusterMetrics>;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePrometheusText, resourceOf, summarizeStorageMetrics } from './metrics.js';
+import { minorOf, seriesAvailability } from './metric-series.js';
 
 const TEXT = `# HELP apiserver_watch_cache_events_received_total [ALPHA] Counter of events received in watch cache broken by resource type.
 # TYPE apiserver_watch_cache_events_received_total counter
@@ -54,5 +55,29 @@ describe('summarizeStorageMetrics', () => {
     expect(resourceOf({ resource: 'deployments.apps' })).toBe('deployments.apps');
     expect(resourceOf({ resource_prefix: '/pods' })).toBe('pods');
     expect(resourceOf({ verb: 'GET' })).toBeUndefined();
+  });
+});
+
+describe('feature gates and series availability', () => {
+  it('reads kubernetes_feature_enabled into gates (stage "" is GA) and notes which series fed which field', () => {
+    const m = summarizeStorageMetrics(
+      parsePrometheusText(
+        'kubernetes_feature_enabled{name="ConsistentListFromCache",stage=""} 1\nkubernetes_feature_enabled{name="ListFromCacheSnapshot",stage="BETA"} 0\n' +
+          'apiserver_watch_cache_watch_cache_initializations_total{resource="pods"} 2\napiserver_storage_list_total{resource="pods"} 9\n',
+      ),
+    );
+    expect(m.features).toEqual({ ConsistentListFromCache: { enabled: true, stage: '' }, ListFromCacheSnapshot: { enabled: false, stage: 'BETA' } });
+    expect(m.resources).toEqual([{ resource: 'pods', initializations: 2, storageListTotal: 9 }]);
+    expect(m.seriesKeys).toEqual(['featureGates', 'initializations', 'storageListTotal']);
+  });
+
+  it('an absent series is "not in version" before its release, "no samples" from it on, and unknown versions claim nothing', () => {
+    const seen = new Set(['watches'] as const);
+    const on = (v: string) => Object.fromEntries(seriesAvailability(seen, v).map((s) => [s.key, `${s.state} ${s.introduced}`]));
+    expect(on('v1.20.2')).toMatchObject({ watches: 'present ≤1.20', eventsReceived: 'notInVersion 1.27', consistentReads: 'notInVersion 1.31', featureGates: 'notInVersion 1.26', terminatedWatchers: 'notInVersion 1.21' });
+    expect(on('v1.27.0')).toMatchObject({ eventsReceived: 'noSamples 1.27', consistentReads: 'notInVersion 1.31' });
+    expect(on('v1.36.2')).toMatchObject({ consistentReads: 'noSamples 1.31', terminatedWatchers: 'noSamples 1.21' });
+    expect(Object.values(on('unknown')).some((s) => s.startsWith('notInVersion'))).toBe(false);
+    expect(minorOf('v1.36.2-gke.1')).toBe(36);
   });
 });

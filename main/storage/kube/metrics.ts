@@ -4,6 +4,7 @@
 // reported as such, not as a failure of the connection.
 import type { KubeClient } from './client.js';
 import { KubeError, userFromForbidden, parseStatus } from './errors.js';
+import type { SeriesKey } from './metric-series.js';
 
 export interface Sample {
   name: string;
@@ -73,7 +74,9 @@ export interface ResourceStorageMetrics {
   watchCacheResourceVersion?: number;
   terminatedWatchers?: number;
   initEvents?: number;
+  initializations?: number;
   cacheListTotal?: number;
+  storageListTotal?: number;
   readWaitCount?: number;
   readWaitSecondsSum?: number;
   consistentReads?: number;
@@ -91,17 +94,31 @@ export interface StorageMetrics {
   resources: ResourceStorageMetrics[];
   /** Names of the tracked series the cluster exposed (older releases lack some). */
   seriesSeen: string[];
+  /** The same, as the fields they feed (see metric-series.ts for what an absent one means). */
+  seriesKeys: SeriesKey[];
+  /** kubernetes_feature_enabled (1.26+): every feature gate the server knows, by name. */
+  features: Record<string, FeatureState>;
+}
+
+export interface FeatureState {
+  enabled: boolean;
+  /** ALPHA, BETA, DEPRECATED, or '' for GA. */
+  stage: string;
 }
 
 // Which series feed which field. `kind` says how to fold several samples for one resource.
-const SERIES: { name: string; field: keyof ResourceStorageMetrics; filter?: (l: Record<string, string>) => boolean }[] = [
+const SERIES: { name: string; field: keyof ResourceStorageMetrics & SeriesKey; filter?: (l: Record<string, string>) => boolean }[] = [
   { name: 'apiserver_watch_cache_events_received_total', field: 'eventsReceived' },
   { name: 'apiserver_watch_cache_events_dispatched_total', field: 'eventsDispatched' },
   { name: 'watch_cache_capacity', field: 'watchCacheCapacity' },
   { name: 'apiserver_watch_cache_resource_version', field: 'watchCacheResourceVersion' },
   { name: 'apiserver_terminated_watchers_total', field: 'terminatedWatchers' },
   { name: 'apiserver_init_events_total', field: 'initEvents' },
+  { name: 'apiserver_watch_cache_initializations_total', field: 'initializations' },
+  // 1.24 named it with the subsystem twice
+  { name: 'apiserver_watch_cache_watch_cache_initializations_total', field: 'initializations' },
   { name: 'apiserver_cache_list_total', field: 'cacheListTotal' },
+  { name: 'apiserver_storage_list_total', field: 'storageListTotal' },
   { name: 'apiserver_watch_cache_read_wait_seconds_count', field: 'readWaitCount' },
   { name: 'apiserver_watch_cache_read_wait_seconds_sum', field: 'readWaitSecondsSum' },
   { name: 'apiserver_watch_cache_consistent_read_total', field: 'consistentReads' },
@@ -134,13 +151,21 @@ export function resourceOf(labels: Record<string, string>): string | undefined {
 export function summarizeStorageMetrics(samples: Sample[], now = Date.now()): StorageMetrics {
   const by = new Map<string, ResourceStorageMetrics>();
   const seen = new Set<string>();
+  const keys = new Set<SeriesKey>();
+  const features: Record<string, FeatureState> = {};
   for (const s of samples) {
+    if (s.name === 'kubernetes_feature_enabled' && s.labels.name) {
+      features[s.labels.name] = { enabled: s.value === 1, stage: s.labels.stage ?? '' };
+      keys.add('featureGates');
+      continue;
+    }
     for (const spec of SERIES) {
       if (spec.name !== s.name) continue;
       if (spec.filter && !spec.filter(s.labels)) continue;
       const res = resourceOf(s.labels);
       if (!res) continue;
       seen.add(s.name);
+      keys.add(spec.field);
       let m = by.get(res);
       if (!m) by.set(res, (m = { resource: res }));
       const cur = (m[spec.field] as number | undefined) ?? 0;
@@ -149,7 +174,7 @@ export function summarizeStorageMetrics(samples: Sample[], now = Date.now()): St
       (m as unknown as Record<string, number>)[spec.field] = cur + s.value;
     }
   }
-  return { scrapedAt: now, resources: [...by.values()].sort((a, b) => a.resource.localeCompare(b.resource)), seriesSeen: [...seen].sort() };
+  return { scrapedAt: now, resources: [...by.values()].sort((a, b) => a.resource.localeCompare(b.resource)), seriesSeen: [...seen].sort(), seriesKeys: [...keys].sort(), features };
 }
 
 /** GET /metrics and summarize. A 403 becomes "the cluster refuses /metrics to user X". */

@@ -12,6 +12,7 @@ export const VIEWS = [
   { id: 'requests', label: 'Requests' },
   { id: 'console', label: 'Console' },
   { id: 'clients', label: 'Clients' },
+  { id: 'cluster', label: 'Cluster' },
 ] as const;
 export type ViewId = (typeof VIEWS)[number]['id'];
 

@@ -69,8 +69,12 @@ export async function startKube136(etcdUrl: string, extraFlags: string[] = []): 
   const script = join(sharedKube, 'start-apiserver.sh');
   if (!bin || !existsSync(script)) throw new Error(KUBE_136_MISSING_MESSAGE);
   const work = mkdtempSync(join(tmpdir(), 'watchscope-kube136-'));
+  // The script asks node for a free port: a FORCE_COLOR inherited from a test runner (Playwright
+  // sets it) would colour that number and break --secure-port.
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
   const out = await new Promise<string>((res, rej) => {
-    execFile('bash', [script, etcdUrl, work, bin, '--', ...extraFlags], { timeout: 90_000 }, (e, stdout, stderr) => {
+    execFile('bash', [script, etcdUrl, work, bin, '--', ...extraFlags], { timeout: 90_000, env }, (e, stdout, stderr) => {
       if (e) rej(new Error(`start-apiserver.sh failed: ${stderr || e.message}`));
       else res(stdout);
     });
