@@ -125,6 +125,56 @@ for (const version of ['1.20', '1.36'] as ClusterVersion[]) {
       }
     });
 
+    it('the Clients aggregate counts what each client sent, by verb and by side, from the cluster\'s audit stream', async () => {
+      for (const s of [viaLog, viaWebhook]) {
+        const report = await s.getClients({ minutes: 60 });
+        expect(report.sources.audit).toBeGreaterThan(0);
+        const row = (re: RegExp) => {
+          const rows = report.userAgents.filter((r) => re.test(r.key));
+          expect(rows).toHaveLength(1);
+          return rows[0]!;
+        };
+        const kubectl = row(KUBECTL_UA);
+        // create namespace + three configmaps; two `get configmaps` (limit=500, no resourceVersion).
+        // The 1.20 harness creates its RBAC objects with kubectl too, so creates are at least four.
+        expect(kubectl).toMatchObject({ sources: ['audit'], consistentLists: 2, rejected: 0 });
+        expect(kubectl.byVerb.list).toBe(2);
+        expect(kubectl.byVerb.create).toBeGreaterThanOrEqual(4);
+        const kubectlRequests = Object.values(kubectl.byVerb).reduce((a, b) => a + b, 0);
+        expect(kubectl.requests).toBe(kubectlRequests);
+        expect(kubectl.cache + kubectl.etcd).toBe(kubectlRequests);
+        const cn = row(CLIENT_NODE_UA);
+        expect(cn).toMatchObject({ sources: ['audit'], requests: 7, byVerb: { list: 5, get: 2 }, consistentLists: 2, rejected: 0 });
+        // Three RV=0 LISTs from the cache, two GETs from etcd; the consistent LISTs follow the etcd assumption.
+        const consistentFromCache = s === viaWebhook && version !== '1.20';
+        expect({ cache: cn.cache, etcd: cn.etcd }).toEqual(consistentFromCache ? { cache: 5, etcd: 2 } : { cache: 3, etcd: 4 });
+        if (!consistentFromCache) {
+          expect(kubectl).toMatchObject({ etcd: kubectlRequests, cache: 0 });
+          // Sorted by etcd load: kubectl (at least 6 from etcd) before client-node (4).
+          expect(report.userAgents.indexOf(kubectl)).toBeLessThan(report.userAgents.indexOf(cn));
+        }
+        // Both clients use the kubeconfig's one user: its row holds at least their 13 requests.
+        const user = ours(s).find((x) => KUBECTL_UA.test(x.userAgent))!.user!;
+        expect(report.users.find((r) => r.key === user)!.requests).toBeGreaterThanOrEqual(13);
+      }
+    });
+
+    it('the upgrade report of the audit stream: client-node\'s consistent LISTs change side where the profiles differ', async () => {
+      const r = await viaWebhook.upgradeReport();
+      expect(r.clusterProfile).toBe(profile);
+      expect(r.assumptions).toContain('etcd answers RequestWatchProgress (≥3.4.31 / ≥3.5.13)');
+      const cn = r.clients.find((c) => CLIENT_NODE_UA.test(c.key))!;
+      // Under 1.27 no consistent LIST is the cache's; from 1.31 (progress assumed) both are.
+      expect(cn.byProfile['1.27']).toMatchObject({ cache: 3, etcd: 4 });
+      expect(cn.byProfile['1.34']).toMatchObject({ cache: 5, etcd: 2 });
+      const moves = r.changes.filter((c) => c.resource.includes('configmaps') && c.verb === 'list' && c.fromReason !== c.toReason);
+      if (version === '1.20') {
+        expect(moves.some((c) => c.profile === '1.34' && c.from === 'etcd' && c.to === 'cache' && c.count >= 2)).toBe(true);
+      } else {
+        expect(moves.some((c) => c.profile === '1.27' && c.from === 'cache' && c.to === 'etcd' && c.count >= 2)).toBe(true);
+      }
+    });
+
     it('the snapshot carries the audit status: the source, no bad input, and it validates against the contract', async () => {
       for (const s of [viaLog, viaWebhook]) await until(() => (s.snapshot()?.audit?.routed ?? 0) > 0, 5000, 'a snapshot with the audit status');
       const log = Snapshot.parse(viaLog.snapshot()).audit!;
