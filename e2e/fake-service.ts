@@ -18,11 +18,13 @@ import type {
   ConsistencyRequest,
   ConsistencyResults,
   RerunResult,
+  TimeTravelRequest,
   WatchscopeService,
   WhatIfResult,
   WorkloadSettings,
   WorkloadState,
 } from '../shared/ipc.js';
+import type { TimeTravelState } from '../shared/time-travel.js';
 
 const PROFILES = ['1.27', '1.31', '1.34'];
 const RESOURCES = ['pods', 'configmaps', 'leases'];
@@ -216,6 +218,11 @@ export class FakeWatchscopeService implements WatchscopeService {
     this.calls.push({ method: 'upgradeReport', arg: undefined });
     const stats = { linesRead: 0, events: 0, routed: 0, stagesFolded: 0, skipped: {}, bad: [] };
     return { source: 'this session: no reads yet', clusterProfile: '1.34', profiles: ['1.34'], assumptions: [], reads: 0, stats, resources: [], clients: [], changes: [], folded: { resources: 0, clients: 0 } };
+  }
+
+  async timeTravel(req: TimeTravelRequest): Promise<TimeTravelState> {
+    this.calls.push({ method: 'timeTravel', arg: req });
+    return { results: [] };
   }
 
   async rerunReplay(): Promise<RerunResult> {

@@ -45,6 +45,7 @@ function setup() {
     replayControl: vi.fn(async () => { throw new Error('live'); }),
     sessionReport: vi.fn(async () => ({ fileName: 'r.html', html: '<html></html>' })),
     checkConsistency: vi.fn(async () => ({ results: [] })),
+    timeTravel: vi.fn(async () => ({ results: [] })),
     rerunReplay: vi.fn(async () => { throw new Error('live'); }),
     getClients: vi.fn(async () => ({ minutes: 1, from: 0, to: 60_000, sources: { endpoint: 0, audit: 0 }, userAgents: [], users: [], folded: { userAgents: 0, users: 0 } })),
     upgradeReport: vi.fn(async () => { throw new Error('no reads'); }),

@@ -135,6 +135,7 @@ export async function openKubeMode(o: KubeModeOptions): Promise<Live> {
       revisionMethod: () =>
         source.revisionMethod === 'not measured yet' ? source.revisionMethod : `${source.revisionMethod}, every 1 s per cached resource, and watch bookmarks`,
       clusterMetrics: () => metrics.latest(),
+      clusterClient: source.client,
       checkConsistency: (resource) => backend.checkConsistency(resource),
       close: async () => {
         metrics.stop();

@@ -13,6 +13,7 @@ import type { ApiServer } from './storage/apiserver/server.js';
 import type { DelayedSource } from './storage/delayed-source.js';
 import type { SourceInfo } from './storage/source.js';
 import type { ClusterFindings } from './storage/kube/cluster-model.js';
+import type { KubeClient } from './storage/kube/client.js';
 import type { Workload } from './workload/workload.js';
 import type { EndpointConnection } from './workload/transport.js';
 
@@ -27,6 +28,8 @@ export interface Live {
   sourceInfo(): SourceInfo;
   /** How the source's current revision is learned, for the UI's lag figures. */
   revisionMethod?(): string;
+  /** kube mode: the cluster's client (the context's transport and credentials), for time travel. */
+  clusterClient?: KubeClient;
   /** kube mode: the latest scrape of the cluster's own /metrics. */
   clusterMetrics?(): Snapshot['clusterMetrics'];
   /** kube mode: the cluster's gates and progress trust, learned at connect (or assumed). */

@@ -26,6 +26,7 @@ import type {
   SetProfileRequest,
   AuditSourceRequest,
   StopWatchRequest,
+  TimeTravelRequest,
   WatchscopeService,
   WhatIfResult,
   WorkloadSettings,
@@ -61,6 +62,9 @@ import { chooseAuditVersion } from './cluster/audit/version.js';
 import { AUDIT_WEBHOOK_PATH, writeAuditWebhookKubeconfig } from './cluster/audit/webhook.js';
 import { writeStatus } from './storage/apiserver/respond.js';
 import { StatusError } from './storage/errors.js';
+import { TimeTravelRunner } from './cluster/time-travel/runner.js';
+import { endpointClient } from './cluster/time-travel/client.js';
+import type { TimeTravelState } from '../shared/time-travel.js';
 
 export interface SessionOptions {
   /** Snapshot period (a few per second). */
@@ -133,6 +137,12 @@ export class Session implements WatchscopeService {
       this.baseProfile = resolveProfile(name);
       this.profile = withGates(this.baseProfile, this.gates);
     },
+  });
+  private readonly timeTravelRunner = new TimeTravelRunner(() => {
+    const live = this.live;
+    if (!live) return undefined;
+    const { url, token, caPem } = live.server;
+    return { endpoint: endpointClient({ url, token, caPem }), ...(live.clusterClient ? { cluster: live.clusterClient } : {}) };
   });
   private connectSeq = 0;
   private lastSnapshot: Snapshot | undefined;
@@ -373,6 +383,7 @@ export class Session implements WatchscopeService {
     this.detachClients = undefined;
     await this.consoleRunner.close();
     await this.scenarioRunner.close();
+    this.timeTravelRunner.reset();
     const live = this.live;
     this.live = undefined;
     this.lastSnapshot = undefined;
@@ -521,6 +532,10 @@ export class Session implements WatchscopeService {
 
   async sessionReport(): Promise<SessionReport> {
     return this.recording.report();
+  }
+
+  async timeTravel(req: TimeTravelRequest): Promise<TimeTravelState> {
+    return this.timeTravelRunner.handle(req);
   }
 
   /** `--record FILE`: the CLI names the file. */

@@ -33,6 +33,7 @@ function fakeService(overrides: Partial<WatchscopeService> = {}): WatchscopeServ
     replayControl: vi.fn(async () => { throw new Error('live'); }),
     sessionReport: vi.fn(async () => ({ fileName: 'r.html', html: '<html></html>' })),
     checkConsistency: vi.fn(async () => ({ results: [] })),
+    timeTravel: vi.fn(async () => ({ results: [] })),
     rerunReplay: vi.fn(async () => { throw new Error('live'); }),
     getClients: vi.fn(async () => ({ minutes: 1, from: 0, to: 60_000, sources: { endpoint: 0, audit: 0 }, userAgents: [], users: [], folded: { userAgents: 0, users: 0 } })),
     upgradeReport: vi.fn(async () => { throw new Error('no reads'); }),
@@ -120,6 +121,21 @@ describe('other requests', () => {
     expect(WorkloadSettings.safeParse({ writesPerSecond: 200, kubelets: 50, informers: 3, scenario: 'watch-storm' }).success).toBe(true);
     expect(WorkloadSettings.safeParse({ scenario: null }).success).toBe(true);
     expect(WorkloadSettings.safeParse({ writesPerSecond: -5 }).success).toBe(false);
+  });
+  it('validates time-travel requests: a resource name, N bounded, a known target, a bounded period', () => {
+    const ok = (v: unknown) => parseRequest('timeTravel', v).ok;
+    expect(ok({ action: 'check', resource: 'deployments.apps', attempts: 50, target: 'cluster' })).toBe(true);
+    expect(ok({ action: 'periodic', resource: 'pods', attempts: 3, target: 'endpoint', everySeconds: 30, times: 100 })).toBe(true);
+    expect(ok({ action: 'status' })).toBe(true);
+    expect(ok({ action: 'stop' })).toBe(true);
+    expect(ok({ action: 'check', resource: 'pods', attempts: 51, target: 'cluster' })).toBe(false);
+    expect(ok({ action: 'check', resource: 'pods', attempts: 0, target: 'cluster' })).toBe(false);
+    expect(ok({ action: 'check', resource: 'pods', attempts: 2.5, target: 'cluster' })).toBe(false);
+    expect(ok({ action: 'check', resource: '../secrets', attempts: 1, target: 'cluster' })).toBe(false);
+    expect(ok({ action: 'check', resource: 'pods', attempts: 1, target: 'https://evil.example' })).toBe(false);
+    expect(ok({ action: 'check', resource: 'pods', attempts: 1, target: 'cluster', kubeconfig: '/etc/passwd' })).toBe(false);
+    expect(ok({ action: 'periodic', resource: 'pods', attempts: 1, target: 'cluster', everySeconds: 1, times: 5 })).toBe(false);
+    expect(ok({ action: 'periodic', resource: 'pods', attempts: 1, target: 'cluster', everySeconds: 30, times: 1000 })).toBe(false);
   });
   it('no-argument requests reject any argument', () => {
     expect(parseRequest('listContexts', undefined).ok).toBe(true);

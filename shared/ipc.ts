@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConnectionState, ConsistencyCheck, Decision, RecordingStatus, ReplayStatus, ServedBy, Snapshot, Verb } from './model.js';
 import { ClientsReport, ClientsRequest } from './clients.js';
 import { UpgradeReport } from './upgrade-report.js';
+import { TIME_TRAVEL_MAX_ATTEMPTS, TimeTravelState } from './time-travel.js';
 
 // ---------------------------------------------------------------------------------------------
 // Limits. Everything that can grow with a request is capped here so that neither side can make
@@ -329,6 +330,24 @@ export type ConsistencyRequest = z.infer<typeof ConsistencyRequest>;
 export const ConsistencyResults = z.object({ results: z.array(z.object({ resource: z.string(), replica: z.string().optional(), check: ConsistencyCheck })) });
 export type ConsistencyResults = z.infer<typeof ConsistencyResults>;
 
+/**
+ * The time-travel check (resourceVersion=0 LIST against a consistent LIST, `attempts` times) of
+ * one resource against the cluster (kube mode) or watchscope's own endpoint; once, or every
+ * `everySeconds` for `times` checks in all. `status` reads the results; `stop` ends a periodic run.
+ */
+const timeTravelCheck = {
+  resource: z.string().min(1).max(253).regex(/^[a-z0-9.-]+$/),
+  attempts: z.number().int().min(1).max(TIME_TRAVEL_MAX_ATTEMPTS),
+  target: z.enum(['cluster', 'endpoint']),
+};
+export const TimeTravelRequest = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('check'), ...timeTravelCheck }),
+  z.strictObject({ action: z.literal('periodic'), ...timeTravelCheck, everySeconds: z.number().int().min(10).max(3600), times: z.number().int().min(1).max(100) }),
+  z.strictObject({ action: z.literal('stop') }),
+  z.strictObject({ action: z.literal('status') }),
+]);
+export type TimeTravelRequest = z.infer<typeof TimeTravelRequest>;
+
 /** Replay only: re-run the recording's etcd events and requests under another profile. */
 export const RerunRequest = z.strictObject({ profile: z.string().min(1).max(64), gates: GateOverrides.optional() });
 export type RerunRequest = z.infer<typeof RerunRequest>;
@@ -403,6 +422,7 @@ export const requests = {
   rerunReplay: { channel: 'watchscope:rerunReplay', request: RerunRequest, response: RerunResult },
   getClients: { channel: 'watchscope:getClients', request: ClientsRequest, response: ClientsReport },
   upgradeReport: { channel: 'watchscope:upgradeReport', request: NoArgs, response: UpgradeReport },
+  timeTravel: { channel: 'watchscope:timeTravel', request: TimeTravelRequest, response: TimeTravelState },
 } as const;
 export type RequestName = keyof typeof requests;
 export const requestNames = Object.keys(requests) as RequestName[];
@@ -459,6 +479,8 @@ export interface WatchscopeService {
   getClients(req: ClientsRequest): Promise<ClientsReport>;
   /** The upgrade report of the session's observed reads under its profile and every other. */
   upgradeReport(): Promise<UpgradeReport>;
+  /** Live sessions: does the cluster's (or the endpoint's) watch cache serve the past? */
+  timeTravel(req: TimeTravelRequest): Promise<TimeTravelState>;
   onSnapshot(fn: (s: Snapshot) => void): () => void;
   onConnection(fn: (c: ConnectionState) => void): () => void;
   onConsoleEvent(fn: (e: ConsoleEvent) => void): () => void;
@@ -572,6 +594,7 @@ export function createServiceClient(t: ClientTransport): WatchscopeService {
     rerunReplay: call('rerunReplay'),
     getClients: call('getClients'),
     upgradeReport: call('upgradeReport'),
+    timeTravel: call('timeTravel'),
     whatIf: call('whatIf'),
     getDecisions: call('getDecisions'),
     setWorkload: call('setWorkload'),

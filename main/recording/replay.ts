@@ -30,6 +30,7 @@ import type {
   WorkloadState,
 } from '../../shared/ipc.js';
 import { MAX_DECISIONS_PAGE } from '../../shared/ipc.js';
+import type { TimeTravelState } from '../../shared/time-travel.js';
 import { allProfiles } from '../storage/routing/index.js';
 import { FreshnessSeries } from '../telemetry/freshness.js';
 import { Ring } from '../util/ring.js';
@@ -317,6 +318,10 @@ export class ReplayService implements WatchscopeService {
 
   async checkConsistency(): Promise<ConsistencyResults> {
     return this.refuse('a replay reads no etcd; the checks made while recording show in Freshness');
+  }
+
+  async timeTravel(): Promise<TimeTravelState> {
+    return this.refuse('a replay asks no cluster; run the time-travel check in a live session or with `watchscope time-travel`');
   }
 
   /** The re-run reads the file afresh (its own reader and cachers): the timeline is not disturbed. */

@@ -20,6 +20,7 @@ import { startBalancer, startHoldableProxy, type Balancer, type HoldableProxy, s
 import { contextClient } from './client.js';
 import { timeTravelCheck } from './check.js';
 import { watchscope } from './testing/cli.js';
+import { Session } from '../../session.js';
 
 const CM = '/api/v1/namespaces/default/configmaps';
 
@@ -166,6 +167,24 @@ if (missing120) console.warn(`\n!!! time-travel tests against kube-apiserver v1.
     }
     expect(result.identityNote).toMatch(/cannot tell/);
   }, 60_000);
+
+  it('a kube-mode session asks the cluster through its context, or its own endpoint', async () => {
+    const session = new Session({ snapshotIntervalMs: 500 });
+    try {
+      const c = await session.connect({ mode: 'kube', kubeconfig: api.kubeconfig, context: CONTEXTS.admin, resources: ['configmaps'] });
+      expect(c.state, c.message).toBe('connected');
+      const cluster = await session.timeTravel({ action: 'check', resource: 'configmaps', attempts: 2, target: 'cluster' });
+      expect(cluster.results[0]).toMatchObject({ server: api.server, target: 'cluster', summary: { answered: 2, stale: 0 } });
+      const endpoint = await session.timeTravel({ action: 'check', resource: 'configmaps', attempts: 2, target: 'endpoint' });
+      expect(endpoint.results[0]).toMatchObject({ server: session.current!.server.url, target: 'endpoint', summary: { answered: 2 } });
+      expect(endpoint.results[0]!.answers[0]!.consistentItems).toBe(cluster.results[0]!.answers[0]!.consistentItems);
+      expect(endpoint.results).toHaveLength(2);
+      await session.disconnect();
+      expect((await session.timeTravel({ action: 'status' })).results).toEqual([]);
+    } finally {
+      await session.close();
+    }
+  }, 90_000);
 
   it('a 403 is one sentence naming the user and the resource', async () => {
     const client = await contextClient({ kubeconfig: api.kubeconfig, context: CONTEXTS.lister });

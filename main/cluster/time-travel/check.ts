@@ -192,7 +192,12 @@ class ReplicaBook {
 
 /** What the client could learn about who answered, and what it could not. */
 export function identityNote(replicas: TimeTravelReplica[], leases: string[] | undefined): string {
-  const leaseText = leases === undefined ? '' : ` The cluster's apiserver identity leases (kube-system) name ${leases.length} holder${leases.length === 1 ? '' : 's'}; a lease says which apiservers exist, not which one answered a request.`;
+  const leaseText =
+    leases === undefined
+      ? ''
+      : leases.length === 0
+        ? ' No apiserver identity leases were found in kube-system (kube-apiserver publishes them from 1.26).'
+        : ` The apiserver identity leases in kube-system name ${leases.length} holder${leases.length === 1 ? '' : 's'}; a lease says which apiservers exist, not which one answered a request.`;
   if (replicas.length > 1) {
     const byCert = new Set(replicas.map((r) => r.certificateSha256 ?? '')).size > 1;
     return (

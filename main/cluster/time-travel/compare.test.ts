@@ -46,6 +46,20 @@ describe('compareListings', () => {
     expect(c.examples).toHaveLength(5);
     expect(c.examples.every((e) => e.kind === 'missing')).toBe(true);
   });
+
+  it('shows every kind of difference among a few examples', () => {
+    const truth = new Map<string, string>();
+    const cache = new Map<string, string>();
+    for (let i = 0; i < 30; i++) truth.set(`new${i}`, '95'); // missing
+    for (let i = 0; i < 30; i++) cache.set(`gone${i}`, '10'); // extra
+    for (let i = 0; i < 30; i++) {
+      truth.set(`upd${i}`, '96');
+      cache.set(`upd${i}`, '20');
+    }
+    const c = compareListings({ resourceVersion: '100', items: truth }, { resourceVersion: '50', items: cache }, 6);
+    expect(c.counts).toEqual({ missing: 30, extra: 30, olderRv: 30, newerRv: 0 });
+    expect(c.examples.map((e) => e.kind)).toEqual(['missing', 'extra', 'olderRv', 'missing', 'extra', 'olderRv']);
+  });
 });
 
 describe('listingOf', () => {

@@ -25,13 +25,12 @@ function rvNumber(rv: string | undefined): number | undefined {
 
 export function compareListings(consistent: Listing, cache: Listing, maxExamples = TIME_TRAVEL_MAX_EXAMPLES): Comparison {
   const counts: TimeTravelCounts = { missing: 0, extra: 0, olderRv: 0, newerRv: 0 };
-  // Evidence of staleness is named before newer copies, whatever order the items come in.
-  const evidence: TimeTravelExample[] = [];
-  const newer: TimeTravelExample[] = [];
+  // Up to `maxExamples` of each kind, then taken in turns (evidence of staleness first, newer
+  // copies last), so a few examples show every way the answer differs.
+  const byKind: Record<TimeTravelExample['kind'], TimeTravelExample[]> = { missing: [], extra: [], olderRv: [], newerRv: [] };
   const note = (e: TimeTravelExample) => {
     counts[e.kind]++;
-    const into = e.kind === 'newerRv' ? newer : evidence;
-    if (into.length < maxExamples) into.push(e);
+    if (byKind[e.kind].length < maxExamples) byKind[e.kind].push(e);
   };
   const consistentAt = rvNumber(consistent.resourceVersion);
   const cacheAt = rvNumber(cache.resourceVersion);
@@ -58,7 +57,12 @@ export function compareListings(consistent: Listing, cache: Listing, maxExamples
   const staleEvidence = counts.missing + counts.extra + counts.olderRv;
   const behind = cacheAt !== undefined && consistentAt !== undefined ? cacheAt < consistentAt : staleEvidence > 0;
   const verdict: TimeTravelVerdict = !behind ? 'current' : staleEvidence > 0 ? 'stale' : 'olderRv';
-  const examples = [...evidence, ...newer].slice(0, maxExamples);
+  const examples: TimeTravelExample[] = [];
+  const evidence = [byKind.missing, byKind.extra, byKind.olderRv];
+  for (let i = 0; examples.length < maxExamples && evidence.some((k) => i < k.length); i++) {
+    for (const k of evidence) if (i < k.length && examples.length < maxExamples) examples.push(k[i]!);
+  }
+  for (const e of byKind.newerRv) if (examples.length < maxExamples) examples.push(e);
   return { verdict, rvBehind, counts, examples };
 }
 
