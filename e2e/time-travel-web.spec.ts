@@ -3,39 +3,27 @@
 // behind); then with the endpoint's cache held 4 s behind etcd (the demo stack's DelayedSource)
 // while the workload writes pods, so resourceVersion=0 answers really are stale, and the panel
 // must say so with the objects that differ. The screenshot is test-results/screens/time-travel.png.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { startWebUi, type WebUi } from '../main/web.js';
-import { Session } from '../main/session.js';
-import { collectPageErrors } from './page-errors.js';
+import { openLiveSession, type LiveSessionPage } from './live-session.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const shots = path.join(root, 'test-results', 'screens');
+const shots = path.join(path.resolve(import.meta.dirname, '..'), 'test-results', 'screens');
 mkdirSync(shots, { recursive: true });
 
-let ui: WebUi;
-let session: Session;
-let page: Page;
-const errors: string[] = [];
-
-test.describe.configure({ mode: 'serial' });
+let live: LiveSessionPage;
 
 test.beforeAll(async ({ browser }) => {
-  session = new Session({ demo: { workload: { writesPerSecond: 0, kubelets: 1, informers: 1, slowReader: false } } });
-  ui = await startWebUi({ service: session, rendererDir: path.join(root, 'out', 'renderer') });
-  page = await browser.newPage();
-  collectPageErrors(page, errors);
+  live = await openLiveSession(browser, { demo: { workload: { writesPerSecond: 0, kubelets: 1, informers: 1, slowReader: false } } });
 });
 
 test.afterAll(async () => {
-  await page?.close();
-  await ui?.close();
-  await session?.close();
+  await live?.close();
 });
 
 test('time travel: none behind without writes; a lagging cache is named with the objects it lacks', async () => {
   test.setTimeout(180_000);
+  const { session, page, ui, errors } = live;
   await page.goto(ui.url);
   await page.getByTestId('connect-demo').click();
   await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected', { timeout: 60_000 });
@@ -56,8 +44,8 @@ test('time travel: none behind without writes; a lagging cache is named with the
   await expect(page.getByTestId('time-travel-answer').filter({ has: page.locator('[class="verdict-stale"]') })).toHaveCount(0);
 
   // Hold the endpoint's cache 4 s behind etcd and let the workload write pods.
-  const live = session.current!;
-  live.stack!.delayed.setDelay(4000);
+  const stack = session.current!.stack!;
+  stack.delayed.setDelay(4000);
   await session.setWorkload({ writesPerSecond: 20 });
   try {
     await page.waitForTimeout(6000);
@@ -78,7 +66,7 @@ test('time travel: none behind without writes; a lagging cache is named with the
     await panel.scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(shots, 'time-travel.png'), fullPage: true });
   } finally {
-    live.stack!.delayed.setDelay(0);
+    stack.delayed.setDelay(0);
     await session.setWorkload({ writesPerSecond: 0 });
   }
 
