@@ -9,7 +9,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Session } from '../main/session.js';
 import { clusterMissing, startAuditedCluster, type AuditedCluster } from '../main/cluster/testing/clusters.js';
-import { openLiveUi, type LiveUi } from './live-ui.js';
+import { openLiveSession, type LiveSessionPage } from './live-session.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
@@ -18,7 +18,7 @@ mkdirSync(shots, { recursive: true });
 const missing = clusterMissing('1.20');
 if (missing) console.warn(`\n!!! audit web UI tests SKIPPED: ${missing}\n`);
 
-let live: LiveUi;
+let live: LiveSessionPage<Session>;
 let session: Session;
 let cluster: AuditedCluster;
 let page: Page;
@@ -40,7 +40,7 @@ test.beforeAll(async ({ browser }) => {
   await api.listNamespacedConfigMap({ namespace: ns, resourceVersion: '0' });
   await api.listNamespacedConfigMap({ namespace: ns });
   session = new Session({ snapshotIntervalMs: 250 });
-  live = await openLiveUi(browser, session, errors);
+  live = await openLiveSession(browser, session, errors);
   page = live.page;
 });
 

@@ -9,12 +9,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { startWebUi, type WebUi } from '../main/web.js';
+import type { WebUi } from '../main/web.js';
 import { Session } from '../main/session.js';
 import { startEtcd, type EtcdProcess } from '../main/storage/etcd/process.js';
 import { UpgradeReport } from '../shared/upgrade-report.js';
 import { clientKey } from '../shared/clients.js';
-import { collectPageErrors } from './page-errors.js';
+import { openLiveSession, type LiveSessionPage } from './live-session.js';
 
 const exec = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -23,6 +23,7 @@ mkdirSync(shots, { recursive: true });
 
 let etcd: EtcdProcess;
 let session: Session;
+let live: LiveSessionPage<Session> | undefined;
 let ui: WebUi;
 let page: Page;
 let cacheDir: string;
@@ -34,16 +35,12 @@ test.beforeAll(async ({ browser }) => {
   test.setTimeout(120_000);
   cacheDir = mkdtempSync(path.join(tmpdir(), 'clients-e2e-'));
   etcd = await startEtcd();
-  session = new Session({ snapshotIntervalMs: 250 });
-  ui = await startWebUi({ service: session, rendererDir: path.join(root, 'out', 'renderer') });
-  page = await browser.newPage();
-  collectPageErrors(page, errors);
+  live = await openLiveSession(browser, new Session({ snapshotIntervalMs: 250 }), errors);
+  ({ session, ui, page } = live);
 });
 
 test.afterAll(async () => {
-  await page?.close();
-  await ui?.close();
-  await session?.close();
+  await live?.close();
   await etcd?.stop();
   if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
 });

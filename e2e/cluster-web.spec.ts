@@ -6,13 +6,13 @@ import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startWebUi, type WebUi } from '../main/web.js';
+import type { WebUi } from '../main/web.js';
 import { Session } from '../main/session.js';
 import { startEtcd, type EtcdProcess } from '../main/storage/etcd/process.js';
 import { ETCD_35_MISSING_MESSAGE, KUBE_136_MISSING_MESSAGE, findEtcd35, findKubeApiserver136, startKube136, type RealApiserver } from '../main/storage/kube/testing/kube-1.36.js';
 import { CONTEXTS, KUBE_APISERVER_MISSING_MESSAGE, findKubeApiserver, startTestApiserver } from '../main/storage/kube/testing/apiserver.js';
 import { paintedPixels } from './canvas.js';
-import { collectPageErrors } from './page-errors.js';
+import { openLiveSession, type LiveSessionPage } from './live-session.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -22,6 +22,7 @@ mkdirSync(shots, { recursive: true });
 const missing = !findKubeApiserver136() ? KUBE_136_MISSING_MESSAGE : !findEtcd35() ? ETCD_35_MISSING_MESSAGE : !findKubeApiserver() ? KUBE_APISERVER_MISSING_MESSAGE : undefined;
 if (missing) console.warn(`\n!!! Cluster view e2e SKIPPED: ${missing}\n`);
 
+let live: LiveSessionPage<Session> | undefined;
 let ui: WebUi;
 let session: Session;
 let page: Page;
@@ -40,16 +41,12 @@ test.beforeAll(async ({ browser }) => {
   await k('create', 'namespace', 'ws');
   await k('create', 'clusterrole', 'ws-reader', '--verb=get,list,watch', '--resource=*.*');
   await k('create', 'clusterrolebinding', 'ws-reader', '--clusterrole=ws-reader', '--user=test-viewer');
-  session = new Session({ snapshotIntervalMs: 300, clusterMetricsIntervalMs: 1000 });
-  ui = await startWebUi({ service: session, rendererDir: path.join(root, 'out', 'renderer') });
-  page = await browser.newPage();
-  collectPageErrors(page, errors);
+  live = await openLiveSession(browser, new Session({ snapshotIntervalMs: 300, clusterMetricsIntervalMs: 1000 }), errors);
+  ({ session, ui, page } = live);
 });
 
 test.afterAll(async () => {
-  await page?.close();
-  await ui?.close();
-  await session?.close();
+  await live?.close();
   await api?.stop();
   await etcd?.stop();
 });

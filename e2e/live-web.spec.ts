@@ -4,15 +4,16 @@
 import { test, expect, type Page } from '@playwright/test';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { startWebUi, type WebUi } from '../main/web.js';
+import type { WebUi } from '../main/web.js';
 import { Session } from '../main/session.js';
 import { paintedPixels } from './canvas.js';
-import { collectPageErrors } from './page-errors.js';
+import { openLiveSession, type LiveSessionPage } from './live-session.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
 mkdirSync(shots, { recursive: true });
 
+let live: LiveSessionPage<Session> | undefined;
 let ui: WebUi;
 let session: Session;
 let page: Page;
@@ -21,16 +22,12 @@ const errors: string[] = [];
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async ({ browser }) => {
-  session = new Session({ demo: { workload: { writesPerSecond: 30, kubelets: 3, informers: 2, slowReader: false } } });
-  ui = await startWebUi({ service: session, rendererDir: path.join(root, 'out', 'renderer') });
-  page = await browser.newPage();
-  collectPageErrors(page, errors);
+  live = await openLiveSession(browser, new Session({ demo: { workload: { writesPerSecond: 30, kubelets: 3, informers: 2, slowReader: false } } }), errors);
+  ({ session, ui, page } = live);
 });
 
 test.afterAll(async () => {
-  await page?.close();
-  await ui?.close();
-  await session?.close();
+  await live?.close();
 });
 
 test('connect to the demo: a real etcd starts and the header says connected', async () => {

@@ -7,13 +7,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync,
 import { pathToFileURL } from 'node:url';
 import { collectReport, renderReport } from '../main/recording/report.js';
 import { tmpdir } from 'node:os';
-import { startWebUi, type WebUi } from '../main/web.js';
+import type { WebUi } from '../main/web.js';
 import { Session } from '../main/session.js';
 import { RecordingReader } from '../main/recording/reader.js';
 import { ReplayService } from '../main/recording/replay.js';
 import { rerunRecording } from '../main/recording/rerun.js';
 import { paintedPixels } from './canvas.js';
-import { collectPageErrors } from './page-errors.js';
+import { openLiveSession, type LiveSessionPage } from './live-session.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shots = path.join(root, 'test-results', 'screens');
@@ -21,6 +21,7 @@ mkdirSync(shots, { recursive: true });
 /** Made in beforeAll: Playwright also loads this file to list its tests, and that load must leave nothing behind. */
 let dir = '';
 
+let live: LiveSessionPage<Session> | undefined;
 let ui: WebUi;
 let session: Session;
 let page: Page;
@@ -32,16 +33,12 @@ test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async ({ browser }) => {
   dir = mkdtempSync(path.join(tmpdir(), 'wsrec-e2e-'));
-  session = new Session({ recordingsDir: dir, demo: { workload: { writesPerSecond: 30, kubelets: 3, informers: 2, slowReader: false } } });
-  ui = await startWebUi({ service: session, rendererDir: path.join(root, 'out', 'renderer') });
-  page = await browser.newPage();
-  collectPageErrors(page, errors);
+  live = await openLiveSession(browser, new Session({ recordingsDir: dir, demo: { workload: { writesPerSecond: 30, kubelets: 3, informers: 2, slowReader: false } } }), errors);
+  ({ session, ui, page } = live);
 });
 
 test.afterAll(async () => {
-  await page?.close();
-  await ui?.close();
-  await session?.close();
+  await live?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -170,16 +167,15 @@ test('Report: the one-file HTML report opens in Chromium with its charts drawn, 
 });
 
 test.describe('Replay of that recording', () => {
+  let replayLive: LiveSessionPage<ReplayService> | undefined;
   let replay: ReplayService;
   let replayUi: WebUi;
   let rp: Page;
   let closedAt = 0;
 
   test.beforeAll(async ({ browser }) => {
-    replay = new ReplayService(recordedFile);
-    replayUi = await startWebUi({ service: replay, rendererDir: path.join(root, 'out', 'renderer') });
-    rp = await browser.newPage();
-    collectPageErrors(rp, errors);
+    replayLive = await openLiveSession(browser, new ReplayService(recordedFile), errors);
+    ({ session: replay, ui: replayUi, page: rp } = replayLive);
     // The short watch, closed by its timeout, as recorded.
     const r = RecordingReader.open(recordedFile);
     for (let i = 0; i < r.segments.length && !closedAt; i++) {
@@ -194,8 +190,7 @@ test.describe('Replay of that recording', () => {
   });
 
   test.afterAll(async () => {
-    await rp?.close();
-    await replayUi?.close();
+    await replayLive?.close();
     await replay?.close();
   });
 
@@ -308,9 +303,7 @@ test.describe('Replay of that recording', () => {
     const cut = path.join(dir, 'cut.wsrec.gz');
     copyFileSync(recordedFile, cut);
     truncateSync(cut, Math.floor(size * (0.3 + 0.6 * Math.random())));
-    const r2 = new ReplayService(cut);
-    const ui2 = await startWebUi({ service: r2, rendererDir: path.join(root, 'out', 'renderer') });
-    const p2 = await browser.newPage();
+    const { page: p2, ui: ui2, close } = await openLiveSession(browser, new ReplayService(cut));
     try {
       await p2.goto(ui2.url);
       await expect(p2.getByTestId('replay-badge')).toHaveText('REPLAY');
@@ -319,9 +312,7 @@ test.describe('Replay of that recording', () => {
       await expect(p2.getByTestId('watcher-row').first()).toBeVisible();
       await p2.screenshot({ path: path.join(shots, 'replay-cut.png') });
     } finally {
-      await p2.close();
-      await ui2.close();
-      await r2.close();
+      await close();
     }
   });
 });

@@ -6,15 +6,16 @@
 import { test, expect } from '@playwright/test';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { Session } from '../main/session.js';
 import { openLiveSession, type LiveSessionPage } from './live-session.js';
 
 const shots = path.join(path.resolve(import.meta.dirname, '..'), 'test-results', 'screens');
 mkdirSync(shots, { recursive: true });
 
-let live: LiveSessionPage;
+let live: LiveSessionPage<Session>;
 
 test.beforeAll(async ({ browser }) => {
-  live = await openLiveSession(browser, { demo: { workload: { writesPerSecond: 0, kubelets: 1, informers: 1, slowReader: false } } });
+  live = await openLiveSession(browser, new Session({ demo: { workload: { writesPerSecond: 0, kubelets: 1, informers: 1, slowReader: false } } }));
 });
 
 test.afterAll(async () => {
