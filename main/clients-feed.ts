@@ -61,19 +61,7 @@ export class ClientsFeed {
       const found = resourceOf(d.resource);
       const req = found && READS.has(d.verb) ? routingRequestOf(d, found.res) : undefined;
       const w = other(d, found?.live, req);
-      this.aggregator.observe({
-        time: d.time,
-        source: 'endpoint',
-        userAgent: d.userAgent,
-        verb: d.verb,
-        resource: d.resource,
-        servedBy: d.servedBy,
-        reason: d.reason,
-        status: d.status,
-        ...(d.verb === 'list' ? { consistentList: isConsistentList(d.verb, d.query) } : {}),
-        ...(w ? { whatIf: w } : {}),
-        ...extra,
-      });
+      this.aggregator.observe({ ...observationOf(d, 'endpoint'), ...(w ? { whatIf: w } : {}), ...extra });
       if (req && w) this.addRead(d.profile, 'endpoint', { verb: req.verb, group: req.group, resource: req.resource, user: '', userAgent: d.userAgent, servedBy: d.servedBy, reason: d.reason, whatIf: w });
     };
     // A LIST that answered is observed when its answer is written (handleList always tells).
@@ -96,19 +84,7 @@ export class ClientsFeed {
   /** A request of the cluster's audit stream, as the session recorded it (an inferred decision). */
   private observeInferred(d: Decision): void {
     const w = (d.whatIf ?? []).filter((x) => x.profile !== d.profile);
-    this.aggregator.observe({
-      time: d.time,
-      source: 'audit',
-      userAgent: d.userAgent,
-      ...(d.user ? { user: d.user } : {}),
-      verb: d.verb,
-      resource: d.resource,
-      servedBy: d.servedBy,
-      reason: d.reason,
-      status: d.status,
-      ...(d.verb === 'list' ? { consistentList: isConsistentList(d.verb, d.query) } : {}),
-      whatIf: w,
-    });
+    this.aggregator.observe({ ...observationOf(d, 'audit'), ...(d.user ? { user: d.user } : {}), whatIf: w });
     // The report keys resources as "resource.group", which the decision's resource already is.
     this.addRead(d.profile, 'audit', { verb: d.verb as RoutedRead['verb'], group: '', resource: d.resource, user: d.user ?? '', userAgent: d.userAgent, servedBy: d.servedBy, reason: d.reason, whatIf: w });
   }
@@ -167,4 +143,19 @@ function routingRequestOf(d: Decision, res: ResourceInfo): RoutingRequest {
   if (d.namespace) req.namespace = d.namespace;
   if (d.name) req.name = d.name;
   return req;
+}
+
+/** What every observation takes from a recorded decision, whichever source it came from. */
+function observationOf(d: Decision, source: ClientObservation['source']): ClientObservation {
+  return {
+    time: d.time,
+    source,
+    userAgent: d.userAgent,
+    verb: d.verb,
+    resource: d.resource,
+    servedBy: d.servedBy,
+    reason: d.reason,
+    status: d.status,
+    ...(d.verb === 'list' ? { consistentList: isConsistentList(d.verb, d.query) } : {}),
+  };
 }
