@@ -2,7 +2,7 @@
 // repository, unpacked into .cache/ by scripts/setup.sh --test) started on an etcd the test runs,
 // through the shared folder's own start script. The differential tests put watchscope on the same
 // etcd and compare answers request by request.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -63,8 +63,47 @@ export interface RealApiserver {
   stop(): Promise<void>;
 }
 
+/**
+ * Runs the start script in a process group of its own. The apiserver it starts in the background
+ * stays in that group until the script prints its pid, so when the script fails or overruns the
+ * whole group is killed: a slow /readyz must not leave an apiserver behind that nobody knows.
+ */
+function runStartScript(script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  return new Promise((res, rej) => {
+    const child = spawn('bash', [script, ...args], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      killGroup();
+      rej(new Error(`start-apiserver.sh did not finish in ${timeoutMs / 1000} s (kube-apiserver killed): ${stderr.trim()}`));
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      rej(new Error(`start-apiserver.sh failed: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) {
+        res(stdout);
+        return;
+      }
+      killGroup();
+      rej(new Error(`start-apiserver.sh failed: ${stderr.trim() || `exit ${code}`}`));
+    });
+  });
+}
+
 /** Starts kube-apiserver v1.36 against `etcdUrl`; extra flags are passed through. */
-export async function startKube136(etcdUrl: string, extraFlags: string[] = []): Promise<RealApiserver> {
+export async function startKube136(etcdUrl: string, extraFlags: string[] = [], o: { startTimeoutMs?: number } = {}): Promise<RealApiserver> {
   const bin = findKubeApiserver136();
   const script = join(sharedKube, 'start-apiserver.sh');
   if (!bin || !existsSync(script)) throw new Error(KUBE_136_MISSING_MESSAGE);
@@ -73,12 +112,7 @@ export async function startKube136(etcdUrl: string, extraFlags: string[] = []): 
   // sets it) would colour that number and break --secure-port.
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.FORCE_COLOR;
-  const out = await new Promise<string>((res, rej) => {
-    execFile('bash', [script, etcdUrl, work, bin, '--', ...extraFlags], { timeout: 90_000, env }, (e, stdout, stderr) => {
-      if (e) rej(new Error(`start-apiserver.sh failed: ${stderr || e.message}`));
-      else res(stdout);
-    });
-  }).catch((e: unknown) => {
+  const out = await runStartScript(script, [etcdUrl, work, bin, '--', ...extraFlags], env, o.startTimeoutMs ?? 90_000).catch((e: unknown) => {
     rmSync(work, { recursive: true, force: true });
     throw e;
   });
