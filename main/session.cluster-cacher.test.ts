@@ -117,6 +117,19 @@ for (const c of [
       expect(m.gates.find((g) => g.name === 'ConsistentListFromCache')).toMatchObject({ cluster: true, stage: 'GA', profile: true });
     });
 
+    it('a profile chosen by hand: the cluster\'s own release keeps its learned gates, another release is a what-if at its defaults', async () => {
+      const gate = async () => (await session.listProfiles()).profiles.find((p) => p.name === (session.profileName()))!.gates.ListFromCacheSnapshot;
+      try {
+        await session.setProfile({ name: '1.31' });
+        // ListFromCacheSnapshot came in 1.33: the 1.31 what-if does not have it on.
+        expect(await gate()).toBe(false);
+        await session.setProfile({ name: '1.34' });
+        expect(await gate()).toBe(c.gates.length === 0);
+      } finally {
+        await session.setProfile({ name: '1.34' });
+      }
+    });
+
     it(`the model routes a consistent LIST as the cluster does: ${c.trusted ? 'to the watch cache' : 'to etcd'}`, async () => {
       const ep = endpointFromKubeconfig(st.kubeconfigPath!);
       await until(async () => (await endpointRequest(ep, 'cc', 'GET', '/api/v1/namespaces?resourceVersion=0')).status === 200, 20_000, 'the cache to be ready');

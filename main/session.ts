@@ -134,7 +134,7 @@ export class Session implements WatchscopeService {
     live: () => this.live,
     profile: () => this.profile,
     setProfile: (name) => {
-      this.baseProfile = resolveProfile(name);
+      this.baseProfile = this.withClusterGates(resolveProfile(name));
       this.profile = withGates(this.baseProfile, this.gates);
     },
   });
@@ -241,13 +241,10 @@ export class Session implements WatchscopeService {
         return this.state;
       }
       const findings = live.clusterFindings?.();
-      if (req.mode === 'kube' && !req.profile) {
-        this.baseProfile = profileForServerVersion(live.sourceInfo().version);
-        // The cluster's own gates, where it reports them (kubernetes_feature_enabled).
-        if (findings) this.baseProfile = withGates(this.baseProfile, gatesFromCluster(this.baseProfile, findings.features).apply);
-      }
-      this.profile = withGates(this.baseProfile, this.gates);
       this.live = live;
+      if (req.mode === 'kube' && !req.profile) this.baseProfile = this.withClusterGates(profileForServerVersion(live.sourceInfo().version));
+      else this.baseProfile = this.withClusterGates(this.baseProfile);
+      this.profile = withGates(this.baseProfile, this.gates);
       const kubeconfigPath = this.opts.endpoint?.writeKubeconfig ?? join(this.dir, 'kubeconfig');
       await live.server.writeKubeconfig(kubeconfigPath);
       if (auditReq) {
@@ -435,8 +432,19 @@ export class Session implements WatchscopeService {
     };
   }
 
+  /**
+   * The cluster's own gates (kubernetes_feature_enabled) on the profile of the cluster's own release,
+   * whether it was detected or chosen: they describe that release as it runs. Another release's
+   * profile is a what-if and keeps that release's defaults.
+   */
+  private withClusterGates(base: Profile): Profile {
+    const findings = this.live?.clusterFindings?.();
+    if (!findings || base.name !== profileForServerVersion(this.live!.sourceInfo().version).name) return base;
+    return withGates(base, gatesFromCluster(base, findings.features).apply);
+  }
+
   async setProfile(req: SetProfileRequest): Promise<ProfileList> {
-    const base = resolveProfile(req.name);
+    const base = this.withClusterGates(resolveProfile(req.name));
     const gates = req.gates ?? {};
     // withGates throws a clear error for unknown or locked gates; nothing changes then.
     this.profile = withGates(base, gates);
