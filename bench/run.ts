@@ -1,7 +1,7 @@
 // `npm run bench`: every measurement in one run, each a ratio against a baseline measured in the
 // same run on the same etcd. Prints the table and writes test-results/bench.json.
 // `npm run bench -- side-by-side [--smoke] [--cpu-prof DIR] [--only fanout,list,initial,ingest]
-// [--loads 0,1,2] [--runs N] [--seconds N] [--objects N]`: instead, the same workload through
+// [--loads 0,1,2] [--runs N] [--seconds N] [--objects N] [--clients N]`: instead, the same workload through
 // watchscope and the real kube-apiserver v1.36 (bench/side-by-side.ts).
 // `npm run bench -- audit [--smoke] [--cpu-prof DIR]`: instead, the audit log reader on a generated
 // 1 GB log against jq on the same file (bench/audit.ts).

@@ -12,7 +12,7 @@ import { startEtcd, type EtcdProcess } from '../main/storage/etcd/process.js';
 import { EtcdSource } from '../main/storage/etcd/source.js';
 import { encodeJSON } from '../main/storage/etcd/codec.js';
 import { startKube136 } from '../main/storage/kube/testing/kube-1.36.js';
-import { benchDir, configMapKey, fmt, loadObjects, procCpuSeconds, procMemory, resetPeakRss, sleep, stat, stampedConfigMap, writeResults, type BenchRow, type Stat } from './lib.js';
+import { benchDir, configMapKey, fmt, loadObjects, procCpuSeconds, procMemory, resetPeakRss, selfCpuSeconds, sleep, stat, stampedConfigMap, writeResults, type BenchRow, type Stat } from './lib.js';
 import { getAll } from './list.js';
 import { spawnWriter, type WriterProcess } from './writer.js';
 import type { SideClientMessage, SideClientRequest, SideTarget } from './side-client-child.js';
@@ -38,6 +38,8 @@ export interface SideBySideOptions {
   /** Writes flat out for the ingest figure. */
   ingestEvents: number;
   runs: number;
+  /** Watch-client processes the watchers are spread over (each one reads its share). */
+  clients: number;
   /** Write a V8 CPU profile of the watchscope server into this directory. */
   cpuProfDir?: string;
   /** Which groups of figures to measure (all when absent). */
@@ -59,6 +61,7 @@ export const FULL: SideBySideOptions = {
   initialWatchers: 100,
   ingestEvents: 20_000,
   runs: 3,
+  clients: 1,
 };
 
 /** Every figure at a scale that runs in a minute or two: proves the harness, not the speed. */
@@ -76,6 +79,7 @@ export const SMOKE: SideBySideOptions = {
   initialWatchers: 10,
   ingestEvents: 2000,
   runs: 1,
+  clients: 1,
 };
 
 export const FIGURE_GROUPS = ['fanout', 'list', 'initial', 'ingest'] as const;
@@ -83,7 +87,8 @@ export type FigureGroup = (typeof FIGURE_GROUPS)[number];
 
 /**
  * Command-line overrides of a preset: `--only fanout,list` (groups), `--runs N`, `--seconds N`
- * (fan-out duration), `--objects N`, `--loads 0,2` (which fan-out loads, by index).
+ * (fan-out duration), `--objects N`, `--loads 0,2` (which fan-out loads, by index), `--clients N`
+ * (watch-client processes).
  */
 export function sideBySideArgs(args: string[], base: SideBySideOptions): SideBySideOptions {
   const value = (flag: string) => {
@@ -118,6 +123,7 @@ export function sideBySideArgs(args: string[], base: SideBySideOptions): SideByS
   o.runs = count('--runs') ?? o.runs;
   o.fanoutSeconds = count('--seconds') ?? o.fanoutSeconds;
   o.objects = count('--objects') ?? o.objects;
+  o.clients = count('--clients') ?? o.clients;
   o.perNamespace = Math.min(o.perNamespace, o.objects);
   return o;
 }
@@ -130,7 +136,25 @@ export interface Figure {
   id: string;
   name: string;
   unit: string;
+  /**
+   * The runs that count, paired by run: those where neither server closed a watch nor failed to
+   * deliver an event. A run where one did describes a half-closed load, not the server.
+   */
   samples: Record<ServerName, number[]>;
+  /** The watch (or LIST) client's CPU in the counted runs, % of one core (its busiest process); empty when the figure has no client. */
+  clientCpu: Record<ServerName, number[]>;
+  /** Every run's value, counted or not. */
+  measured: Record<ServerName, number[]>;
+  /** Why each run that does not count was left out. */
+  discarded: string[];
+}
+
+/** One server's measurement of a figure in one run. */
+interface Sample {
+  value: number;
+  clientCpu?: number;
+  /** Set when the run must not count: what the server did (closed watches, events not delivered). */
+  invalid?: string;
 }
 
 export interface SideBySideResult {
@@ -141,6 +165,8 @@ export interface SideBySideResult {
   closedByServer: Record<ServerName, number>;
   /** Watches still open and missing events when the wait ended (minutes after the last write). */
   shortOnOpenWatch: Record<ServerName, number>;
+  /** One-minute load average at the start of each run. */
+  loadAverages: number[];
   options: SideBySideOptions;
 }
 
@@ -198,12 +224,15 @@ async function startWatchscope(etcd: EtcdProcess, cpuProfDir?: string): Promise<
 interface Client {
   child: ChildProcess;
   ask(m: SideClientRequest, until: SideClientMessage['type']): Promise<SideClientMessage>;
+  /** The next message of this type (an error message rejects). */
+  next(type: SideClientMessage['type']): Promise<SideClientMessage>;
   send(m: SideClientRequest): void;
   close(): Promise<void>;
 }
 
 function startClient(): Client {
-  const child = fork(join(benchDir, 'side-client-child.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // 'advanced': the latencies come back as a Float64Array, not as JSON.
+  const child = fork(join(benchDir, 'side-client-child.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
   const wait = (type: SideClientMessage['type']) =>
     new Promise<SideClientMessage>((resolve, reject) => {
       const on = (m: SideClientMessage) => {
@@ -224,6 +253,7 @@ function startClient(): Client {
       child.send(m);
       return p;
     },
+    next: wait,
     send: (m) => child.send(m),
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -243,6 +273,8 @@ interface FanoutResult {
   p99: number;
   cpuPer1k: number;
   rssPeak: number;
+  /** The watch clients' CPU while the load ran, % of one core: the busiest process, and all of them. */
+  clientCpu: { max: number; total: number };
   undelivered: number;
   /** Watches the server ended before the writer's last event reached them. */
   closedByServer: number;
@@ -252,50 +284,101 @@ interface FanoutResult {
   loopDelay?: { p50: number; p99: number; max: number };
 }
 
-async function fanout(s: Server, client: Client, writer: WriterProcess, load: FanoutLoad, seconds: number, ns: string): Promise<FanoutResult> {
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** `n` watchers over the clients as evenly as they go; clients with none are left out. */
+function spread(clients: Client[], n: number): { client: Client; watchers: number }[] {
+  return clients.map((client, i) => ({ client, watchers: Math.floor(n / clients.length) + (i < n % clients.length ? 1 : 0) })).filter((x) => x.watchers > 0);
+}
+
+/** CPU of the client processes from now until the returned function is called, % of one core. */
+function clientCpuMeter(clients: Client[]): () => { max: number; total: number } {
+  const t0 = performance.now();
+  const cpu0 = clients.map((c) => cpuMs(c.child.pid!));
+  return () => {
+    const wall = performance.now() - t0;
+    const pct = clients.map((c, i) => ((cpuMs(c.child.pid!) - cpu0[i]!) / wall) * 100);
+    return { max: Math.max(...pct), total: pct.reduce((a, b) => a + b, 0) };
+  };
+}
+
+async function fanout(s: Server, clients: Client[], writer: WriterProcess, load: FanoutLoad, seconds: number, ns: string): Promise<FanoutResult> {
   const events = Math.round(load.eventsPerSec * seconds);
   // As an informer does: list, then watch from the list's resourceVersion with bookmarks.
   const rv = await cacheRevision(s, ns);
   const path = `/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${rv}&allowWatchBookmarks=true`;
-  const watching = client.ask({ type: 'fanout', target: target(s), watchers: load.watchers, path, expect: events, timeoutMs: seconds * 1000 + 120_000 }, 'watching');
-  await watching;
+  const shares = spread(clients, load.watchers);
+  await Promise.all(shares.map(({ client, watchers }) => client.ask({ type: 'fanout', target: target(s), watchers, path, expect: events, timeoutMs: seconds * 1000 + 120_000 }, 'watching')));
   // Let connection setup settle so only the steady state is measured.
   await sleep(1000);
   resetPeakRss(s.pid);
   s.loopDelay?.reset();
   const cpu0 = cpuMs(s.pid);
-  const done = new Promise<SideClientMessage>((resolve, reject) => {
-    const on = (m: SideClientMessage) => {
-      if (m.type === 'fanout' || m.type === 'error') {
-        client.child.off('message', on);
-        if (m.type === 'error') reject(new Error(m.message));
-        else resolve(m);
-      }
-    };
-    client.child.on('message', on);
-  });
-  client.send({ type: 'go' });
+  const done = Promise.all(shares.map(({ client }) => client.next('fanout') as Promise<Extract<SideClientMessage, { type: 'fanout' }>>));
+  const clientCpu = clientCpuMeter(shares.map((x) => x.client));
+  for (const { client } of shares) client.send({ type: 'go' });
   const w = await writer.run({ endpoint: s.etcd.endpoint, kind: 'configmap', namespace: ns, namespaces: 1, keys: 1000, concurrency: 64, count: events, ratePerSec: load.eventsPerSec });
   if (w.errors) throw new Error(`writer saw ${w.errors} errors`);
-  const r = (await done) as Extract<SideClientMessage, { type: 'fanout' }>;
+  const rs = await done;
   const cpu = cpuMs(s.pid) - cpu0;
+  const client = clientCpu();
   const loop = await s.loopDelay?.read();
-  const deliveries = r.latencies;
-  return { p50: r.p50, p99: r.p99, cpuPer1k: cpu / (deliveries / 1000), rssPeak: procMemory(s.pid).hwm, undelivered: load.watchers * events - deliveries, closedByServer: r.closedEarly, shortOnOpenWatch: r.shortOnOpenWatch, ...(loop ? { loopDelay: loop } : {}) };
+  const latencies = new Float64Array(rs.reduce((n, r) => n + r.latencies.length, 0));
+  let at = 0;
+  for (const r of rs) {
+    latencies.set(r.latencies, at);
+    at += r.latencies.length;
+  }
+  latencies.sort();
+  const deliveries = latencies.length;
+  const sum = (f: (r: (typeof rs)[number]) => number) => rs.reduce((n, r) => n + f(r), 0);
+  return {
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    cpuPer1k: cpu / (deliveries / 1000),
+    rssPeak: procMemory(s.pid).hwm,
+    clientCpu: client,
+    undelivered: load.watchers * events - deliveries,
+    closedByServer: sum((r) => r.closedEarly),
+    shortOnOpenWatch: sum((r) => r.shortOnOpenWatch),
+    ...(loop ? { loopDelay: loop } : {}),
+  };
 }
 
-async function lists(s: Server, rounds: number, path: string, minItems: number): Promise<number[]> {
+async function initialState(s: Server, clients: Client[], watchers: number, path: string, expect: number): Promise<{ ms: number; clientCpu: { max: number; total: number }; missing: number; closedByServer: number; shortOnOpenWatch: number }> {
+  const shares = spread(clients, watchers);
+  const clientCpu = clientCpuMeter(shares.map((x) => x.client));
+  const t0 = performance.now();
+  const rs = (await Promise.all(shares.map(({ client, watchers }) => client.ask({ type: 'initial', target: target(s), watchers, path, expect, timeoutMs: 300_000 }, 'initial')))) as Extract<SideClientMessage, { type: 'initial' }>[];
+  const ms = performance.now() - t0;
+  const missing = rs.reduce((n, r, i) => n + shares[i]!.watchers * (expect - Math.min(r.counts.min, expect)), 0);
+  return { ms, clientCpu: clientCpu(), missing, closedByServer: rs.reduce((n, r) => n + r.closedEarly, 0), shortOnOpenWatch: rs.reduce((n, r) => n + r.shortOnOpenWatch, 0) };
+}
+
+/** Why a run must not count, or undefined when the server closed nothing and delivered everything. */
+export function invalidRun(r: { undelivered: number; closedByServer: number; shortOnOpenWatch: number }): string | undefined {
+  const why = [r.closedByServer ? `closed ${fmt(r.closedByServer)} watches` : '', r.undelivered ? `${fmt(r.undelivered)} events not delivered` : '', r.shortOnOpenWatch ? `${fmt(r.shortOnOpenWatch)} open watches short of events` : ''].filter(Boolean);
+  return why.length ? why.join(', ') : undefined;
+}
+
+/** Timed LISTs read by this process (its CPU over the timed rounds is the client's, % of one core). */
+async function lists(s: Server, rounds: number, path: string, minItems: number): Promise<{ ms: number[]; clientCpu: number }> {
   const warm = await getAll(target(s), path, true);
   if (warm.status !== 200) throw new Error(`${s.name}: LIST ${path} answered ${warm.status}: ${warm.body?.slice(0, 300)}`);
   const n = (JSON.parse(warm.body!) as { items: unknown[] }).items.length;
   if (n < minItems) throw new Error(`${s.name}: LIST ${path} returned ${n} items, expected at least ${minItems}`);
   const ms: number[] = [];
+  const t0 = performance.now();
+  const cpu0 = selfCpuSeconds();
   for (let i = 0; i < rounds; i++) {
     const g = await getAll(target(s), path, false);
     if (g.status !== 200) throw new Error(`${s.name}: LIST ${path} answered ${g.status}`);
     ms.push(g.ms);
   }
-  return ms;
+  return { ms, clientCpu: ((selfCpuSeconds() - cpu0) * 1e5) / (performance.now() - t0) };
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -338,18 +421,30 @@ async function loadEtcd(etcd: EtcdProcess, o: SideBySideOptions): Promise<void> 
 export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideResult> {
   const log = o.log ?? ((l: string) => console.log(`[side-by-side] ${l}`));
   const figures: Figure[] = [];
-  const figure = (id: string, name: string, unit: string): Figure => {
+  const perServer = <T>(make: () => T): Record<ServerName, T> => ({ 'kube-apiserver': make(), watchscope: make() });
+  /** Records one run of a figure on both servers; it counts only if neither server's run is invalid. */
+  const record = (run: number, id: string, name: string, unit: string, by: Record<ServerName, Sample>) => {
     let f = figures.find((x) => x.id === id);
-    if (!f) figures.push((f = { id, name, unit, samples: { 'kube-apiserver': [], watchscope: [] } }));
-    return f;
+    if (!f) figures.push((f = { id, name, unit, samples: perServer(() => []), clientCpu: perServer(() => []), measured: perServer(() => []), discarded: [] }));
+    for (const s of SERVERS) f.measured[s].push(by[s].value);
+    const why = SERVERS.filter((s) => by[s].invalid).map((s) => `${s} ${by[s].invalid}`);
+    if (why.length) {
+      f.discarded.push(`run ${run + 1}: ${why.join('; ')}`);
+      return;
+    }
+    for (const s of SERVERS) {
+      f.samples[s].push(by[s].value);
+      if (by[s].clientCpu !== undefined) f.clientCpu[s].push(by[s].clientCpu);
+    }
   };
-  const undelivered: Record<ServerName, number> = { 'kube-apiserver': 0, watchscope: 0 };
-  const closedByServer: Record<ServerName, number> = { 'kube-apiserver': 0, watchscope: 0 };
-  const shortOnOpenWatch: Record<ServerName, number> = { 'kube-apiserver': 0, watchscope: 0 };
+  const undelivered = perServer(() => 0);
+  const closedByServer = perServer(() => 0);
+  const shortOnOpenWatch = perServer(() => 0);
+  const loadAverages: number[] = [];
   const servers: Server[] = [];
   const etcds: EtcdProcess[] = [];
   let writer: WriterProcess | undefined;
-  let client: Client | undefined;
+  const clients: Client[] = [];
   try {
     for (let i = 0; i < 2; i++) etcds.push(await startEtcd({ progressNotifyInterval: '5s', extraArgs: ['--quota-backend-bytes', String(4 * 1024 ** 3)] }));
     log(`loading ${fmt(o.objects)} ConfigMaps into each etcd`);
@@ -358,82 +453,122 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
     servers.push(await startWatchscope(etcds[1]!, o.cpuProfDir));
     log(`kube-apiserver pid ${servers[0]!.pid} at ${servers[0]!.url}; watchscope pid ${servers[1]!.pid} at ${servers[1]!.url}`);
     writer = await spawnWriter();
-    client = startClient();
+    for (let i = 0; i < o.clients; i++) clients.push(startClient());
     const namespaces = Math.ceil(o.objects / o.perNamespace);
     const measures = (g: FigureGroup) => !o.only || o.only.includes(g);
+    const load1 = () => loadavg()[0]!.toFixed(1);
+    const cpuText = (c: { max: number; total: number }) => `client CPU ${fmt(c.max)}% of a core${clients.length > 1 ? ` (busiest of ${clients.length}; ${fmt(c.total)}% in all)` : ''}`;
     for (let run = 0; run < o.runs; run++) {
       const order = run % 2 ? [...servers].reverse() : servers;
-      log(`run ${run + 1}/${o.runs} (load average ${loadavg()[0]!.toFixed(1)})`);
+      loadAverages.push(loadavg()[0]!);
+      log(`run ${run + 1}/${o.runs} (load average ${load1()})`);
       for (const [li, load] of measures('fanout') ? o.fanout.entries() : []) {
         const label = `${fmt(load.watchers)} watchers × ${fmt(load.eventsPerSec)} ev/s`;
+        const rs = {} as Record<ServerName, FanoutResult>;
         for (const s of order) {
-          const r = await fanout(s, client, writer, load, o.fanoutSeconds, `fan-${run}-${li}`);
-          log(`  fan-out ${label}, ${s.name}: p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, CPU ${fmt(r.cpuPer1k)} ms per 1k deliveries, RSS peak ${fmt(r.rssPeak / 1024 ** 2)} MiB${r.loopDelay ? `, event-loop delay p50/p99/max ${fmt(r.loopDelay.p50)}/${fmt(r.loopDelay.p99)}/${fmt(r.loopDelay.max)} ms` : ''}${r.undelivered ? `, ${r.undelivered} NOT DELIVERED (${r.closedByServer} watches closed by the server)` : ''}`);
-          figure(`fanout-${li}-p50`, `fan-out ${label}: propagation p50`, 'ms').samples[s.name].push(r.p50);
-          figure(`fanout-${li}-p99`, `fan-out ${label}: propagation p99`, 'ms').samples[s.name].push(r.p99);
-          figure(`fanout-${li}-cpu`, `fan-out ${label}: server CPU per 1k deliveries`, 'ms').samples[s.name].push(r.cpuPer1k);
-          figure(`fanout-${li}-rss`, `fan-out ${label}: server RSS peak`, 'MiB').samples[s.name].push(r.rssPeak / 1024 ** 2);
+          const r = (rs[s.name] = await fanout(s, clients, writer, load, o.fanoutSeconds, `fan-${run}-${li}`));
+          const invalid = invalidRun(r);
+          log(`  fan-out ${label}, ${s.name}: p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, CPU ${fmt(r.cpuPer1k)} ms per 1k deliveries, RSS peak ${fmt(r.rssPeak / 1024 ** 2)} MiB${r.loopDelay ? `, event-loop delay p50/p99/max ${fmt(r.loopDelay.p50)}/${fmt(r.loopDelay.p99)}/${fmt(r.loopDelay.max)} ms` : ''}; ${cpuText(r.clientCpu)}; load average ${load1()}${invalid ? `; NOT COUNTED: ${invalid}` : ''}`);
           undelivered[s.name] += r.undelivered;
           closedByServer[s.name] += r.closedByServer;
           shortOnOpenWatch[s.name] += r.shortOnOpenWatch;
         }
+        const each = (v: (r: FanoutResult) => number) => perServerFrom((s) => ({ value: v(rs[s]), clientCpu: rs[s].clientCpu.max, invalid: invalidRun(rs[s]) }));
+        record(run, `fanout-${li}-p50`, `fan-out ${label}: propagation p50`, 'ms', each((r) => r.p50));
+        record(run, `fanout-${li}-p99`, `fan-out ${label}: propagation p99`, 'ms', each((r) => r.p99));
+        record(run, `fanout-${li}-cpu`, `fan-out ${label}: server CPU per 1k deliveries`, 'ms', each((r) => r.cpuPer1k));
+        record(run, `fanout-${li}-rss`, `fan-out ${label}: server RSS peak`, 'MiB', each((r) => r.rssPeak / 1024 ** 2));
       }
-      for (const s of measures('list') ? order : []) {
-        const rv0 = await lists(s, o.listsRv0, '/api/v1/configmaps?resourceVersion=0', o.objects);
-        const consistent = await lists(s, o.listsConsistent, '/api/v1/configmaps', o.objects);
-        log(`  LIST ${fmt(o.objects)}, ${s.name}: RV=0 p50 ${fmt(quantile(rv0, 0.5))} ms, consistent p50 ${fmt(quantile(consistent, 0.5))} ms`);
-        figure('list-rv0-p50', `LIST resourceVersion=0, ${fmt(o.objects)}: p50`, 'ms').samples[s.name].push(quantile(rv0, 0.5));
-        figure('list-rv0-p95', `LIST resourceVersion=0, ${fmt(o.objects)}: p95`, 'ms').samples[s.name].push(quantile(rv0, 0.95));
-        figure('list-consistent-p50', `LIST consistent (etcd), ${fmt(o.objects)}: p50`, 'ms').samples[s.name].push(quantile(consistent, 0.5));
-        figure('list-consistent-p95', `LIST consistent (etcd), ${fmt(o.objects)}: p95`, 'ms').samples[s.name].push(quantile(consistent, 0.95));
+      if (measures('list')) {
+        const rs = {} as Record<ServerName, { rv0: { ms: number[]; clientCpu: number }; consistent: { ms: number[]; clientCpu: number } }>;
+        for (const s of order) {
+          const rv0 = await lists(s, o.listsRv0, '/api/v1/configmaps?resourceVersion=0', o.objects);
+          const consistent = await lists(s, o.listsConsistent, '/api/v1/configmaps', o.objects);
+          rs[s.name] = { rv0, consistent };
+          log(`  LIST ${fmt(o.objects)}, ${s.name}: RV=0 p50 ${fmt(quantile(rv0.ms, 0.5))} ms (client CPU ${fmt(rv0.clientCpu)}% of a core), consistent p50 ${fmt(quantile(consistent.ms, 0.5))} ms (client CPU ${fmt(consistent.clientCpu)}%); load average ${load1()}`);
+        }
+        const each = (which: 'rv0' | 'consistent', q: number) => perServerFrom((s) => ({ value: quantile(rs[s][which].ms, q), clientCpu: rs[s][which].clientCpu }));
+        record(run, 'list-rv0-p50', `LIST resourceVersion=0, ${fmt(o.objects)}: p50`, 'ms', each('rv0', 0.5));
+        record(run, 'list-rv0-p95', `LIST resourceVersion=0, ${fmt(o.objects)}: p95`, 'ms', each('rv0', 0.95));
+        record(run, 'list-consistent-p50', `LIST consistent (etcd), ${fmt(o.objects)}: p50`, 'ms', each('consistent', 0.5));
+        record(run, 'list-consistent-p95', `LIST consistent (etcd), ${fmt(o.objects)}: p95`, 'ms', each('consistent', 0.95));
       }
-      for (const s of measures('initial') ? order : []) {
+      if (measures('initial')) {
         const ns = `ns-${run % namespaces}`;
         const path = `/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=0`;
-        const r = (await client.ask({ type: 'initial', target: target(s), watchers: o.initialWatchers, path, expect: o.perNamespace, timeoutMs: 300_000 }, 'initial')) as Extract<SideClientMessage, { type: 'initial' }>;
-        const missing = o.initialWatchers * o.perNamespace - Math.min(r.counts.min, o.perNamespace) * o.initialWatchers;
-        log(`  ${o.initialWatchers} new watchers × ${fmt(o.perNamespace)} objects, ${s.name}: ${fmt(r.ms)} ms${missing ? `, ${missing} NOT DELIVERED` : ''}`);
-        figure('initial', `${fmt(o.initialWatchers)} new watchers × ${fmt(o.perNamespace)} objects initial state: all done`, 'ms').samples[s.name].push(r.ms);
-        undelivered[s.name] += missing;
-        closedByServer[s.name] += r.closedEarly;
-        shortOnOpenWatch[s.name] += r.shortOnOpenWatch;
+        const by = {} as Record<ServerName, Sample>;
+        for (const s of order) {
+          const r = await initialState(s, clients, o.initialWatchers, path, o.perNamespace);
+          const invalid = invalidRun({ ...r, undelivered: r.missing });
+          log(`  ${o.initialWatchers} new watchers × ${fmt(o.perNamespace)} objects, ${s.name}: ${fmt(r.ms)} ms; ${cpuText(r.clientCpu)}; load average ${load1()}${invalid ? `; NOT COUNTED: ${invalid}` : ''}`);
+          by[s.name] = { value: r.ms, clientCpu: r.clientCpu.max, ...(invalid ? { invalid } : {}) };
+          undelivered[s.name] += r.missing;
+          closedByServer[s.name] += r.closedByServer;
+          shortOnOpenWatch[s.name] += r.shortOnOpenWatch;
+        }
+        record(run, 'initial', `${fmt(o.initialWatchers)} new watchers × ${fmt(o.perNamespace)} objects initial state: all done`, 'ms', by);
       }
-      for (const s of measures('ingest') ? order : []) {
-        const cpu = await ingest(s, writer, o.ingestEvents, `ingest-${run}`);
-        log(`  ingest ${fmt(o.ingestEvents)} writes flat out, ${s.name}: ${fmt(cpu)} ms CPU per 1k events`);
-        figure('ingest-cpu', 'ingest at etcd\'s max rate: server CPU per 1k events', 'ms').samples[s.name].push(cpu);
+      if (measures('ingest')) {
+        const by = {} as Record<ServerName, Sample>;
+        for (const s of order) {
+          const cpu = await ingest(s, writer, o.ingestEvents, `ingest-${run}`);
+          log(`  ingest ${fmt(o.ingestEvents)} writes flat out, ${s.name}: ${fmt(cpu)} ms CPU per 1k events; load average ${load1()}`);
+          by[s.name] = { value: cpu };
+        }
+        record(run, 'ingest-cpu', "ingest at etcd's max rate: server CPU per 1k events", 'ms', by);
       }
     }
   } finally {
-    await client?.close();
+    for (const c of clients) await c.close();
     await writer?.close();
     for (const s of servers) await s.stop().catch(() => undefined);
     for (const e of etcds) await e.stop().catch(() => undefined);
   }
-  return { figures, undelivered, closedByServer, shortOnOpenWatch, options: o };
+  return { figures, undelivered, closedByServer, shortOnOpenWatch, loadAverages, options: o };
 }
 
+const perServerFrom = <T>(make: (s: ServerName) => T): Record<ServerName, T> => ({ 'kube-apiserver': make('kube-apiserver'), watchscope: make('watchscope') });
+
+/** Median [min..max] of the per-run ratios watchscope ÷ kube-apiserver over the counted runs. */
 export const ratioStat = (f: Figure): Stat => stat(f.samples.watchscope.map((w, i) => w / f.samples['kube-apiserver'][i]!));
 
-export function printSideBySide(r: SideBySideResult): void {
-  const head = ['figure', 'kube-apiserver 1.36', 'watchscope', 'ratio ws ÷ kube'];
-  const cell = (xs: number[], unit: string) => {
+/** The table's rows: a figure with no counted run says so instead of showing a number. */
+export function sideBySideTable(r: SideBySideResult): string[][] {
+  const head = ['figure', 'runs counted', 'kube-apiserver 1.36', 'watchscope', 'ratio ws ÷ kube'];
+  const range = (xs: number[], unit: string) => {
     const s = stat(xs);
     return xs.length > 1 ? `${fmt(s.median)} ${unit} [${fmt(s.min)}..${fmt(s.max)}]` : `${fmt(s.median)} ${unit}`;
   };
-  const body = r.figures.map((f) => {
+  const cell = (f: Figure, s: ServerName) => {
+    if (f.samples[s].length === 0) return 'no valid run';
+    const cpu = f.clientCpu[s];
+    return `${range(f.samples[s], f.unit)}${cpu.length ? ` (client ${fmt(stat(cpu).median, 2)}%)` : ''}`;
+  };
+  const ratioCell = (f: Figure) => {
     const q = ratioStat(f);
-    return [f.name, cell(f.samples['kube-apiserver'], f.unit), cell(f.samples.watchscope, f.unit), f.samples.watchscope.length > 1 ? `${fmt(q.median)} [${fmt(q.min)}..${fmt(q.max)}]` : fmt(q.median)];
+    if (q.samples.length === 0) return '—';
+    return q.samples.length > 1 ? `${fmt(q.median)} [${fmt(q.min)}..${fmt(q.max)}]` : fmt(q.median);
+  };
+  const body = r.figures.map((f) => {
+    const counted = f.samples.watchscope.length;
+    return [f.name, `${counted} of ${f.measured.watchscope.length}`, cell(f, 'kube-apiserver'), cell(f, 'watchscope'), ratioCell(f)];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  return [head, ...body];
+}
+
+export function printSideBySide(r: SideBySideResult): void {
+  const [head, ...body] = sideBySideTable(r);
+  const widths = head!.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   console.log('');
-  console.log(line(head));
+  console.log(line(head!));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const b of body) console.log(line(b));
-  console.log(`\nmedian of ${r.options.runs} run(s) [min..max]; ${fmt(r.options.objects)} ConfigMaps of ~1 KB; fan-out ${r.options.fanoutSeconds} s per load; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(`\nmedian of the counted runs of ${r.options.runs} [min..max]; a run counts when neither server closed a watch or failed to deliver an event; (client N%): the watch or LIST client's CPU, % of one core${r.options.clients > 1 ? ` (busiest of ${r.options.clients} watch-client processes)` : ''}`);
+  console.log(`${fmt(r.options.objects)} ConfigMaps of ~1 KB; fan-out ${r.options.fanoutSeconds} s per load; load average at each run's start ${r.loadAverages.map((x) => x.toFixed(1)).join(', ')}, now ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`events not delivered: kube-apiserver ${r.undelivered['kube-apiserver']}, watchscope ${r.undelivered.watchscope}`);
-  console.log(`watches closed by the server: kube-apiserver ${r.closedByServer['kube-apiserver']}, watchscope ${r.closedByServer.watchscope} (latencies count delivered events only)`);
+  console.log(`watches closed by the server: kube-apiserver ${r.closedByServer['kube-apiserver']}, watchscope ${r.closedByServer.watchscope}`);
+  for (const f of r.figures) for (const d of f.discarded) console.log(`not counted, ${f.name}: ${d}`);
 }
 
 export function sideBySideRows(r: SideBySideResult): BenchRow[] {
@@ -447,10 +582,12 @@ export function sideBySideRows(r: SideBySideResult): BenchRow[] {
       target: '≤ 1.0',
       verdict: Number.isFinite(ratio.median) ? (ratio.median <= 1 ? 'pass' : 'fail') : 'not measured',
       details: {
-        [`kube-apiserver (${f.unit})`]: f.samples['kube-apiserver'].map((x) => fmt(x)).join(', '),
-        [`watchscope (${f.unit})`]: f.samples.watchscope.map((x) => fmt(x)).join(', '),
-        'events not delivered (kube-apiserver / watchscope)': `${r.undelivered['kube-apiserver']} / ${r.undelivered.watchscope}`,
-        'watches closed by the server (kube-apiserver / watchscope)': `${r.closedByServer['kube-apiserver']} / ${r.closedByServer.watchscope}`,
+        'runs counted': `${f.samples.watchscope.length} of ${f.measured.watchscope.length}`,
+        [`kube-apiserver (${f.unit}, counted runs)`]: f.samples['kube-apiserver'].map((x) => fmt(x)).join(', '),
+        [`watchscope (${f.unit}, counted runs)`]: f.samples.watchscope.map((x) => fmt(x)).join(', '),
+        ...(f.clientCpu.watchscope.length ? { 'client CPU, % of a core (kube-apiserver / watchscope)': `${f.clientCpu['kube-apiserver'].map((x) => fmt(x, 2)).join(', ')} / ${f.clientCpu.watchscope.map((x) => fmt(x, 2)).join(', ')}` } : {}),
+        ...(f.discarded.length ? { 'not counted': f.discarded.join(' | ') } : {}),
+        'load average at each run': r.loadAverages.map((x) => x.toFixed(1)).join(', '),
       },
     };
   });

@@ -1,11 +1,14 @@
 // Child-process side of bench/side-by-side.ts: many watch clients over HTTPS with a bearer token,
-// each on its own TLS connection as separate client-go informers would be. Lines are scanned as
-// bytes (no JSON parse per event), so the client costs as little as it can; the same client reads
-// both servers. Fan-out: the latency of each event is its arrival time minus the stamp the writer
-// put into the ConfigMap. Initial state: the time until every watcher has its N initial events.
-import type { ClientRequest } from 'node:http';
-import { Agent, request } from 'node:https';
+// each on its own TLS connection as separate client-go informers would be. The client is as cheap
+// as it can be so that it measures the servers, not itself: a raw TLS socket per watch, a
+// hand-written request, and the response read by bench/side-watch-stream.ts (lines scanned as
+// bytes, the stamp read without a string, no JSON parse); the same client reads both servers. The
+// bench may split the watchers over several of these processes. Fan-out: the latency of each event
+// is its arrival time minus the stamp the writer put into the ConfigMap. Initial state: the time
+// until every watcher has its N initial events.
+import { connect, type TLSSocket } from 'node:tls';
 import { wallNow } from './lib.js';
+import { isBookmark, readStamp, WatchResponseParser } from './side-watch-stream.js';
 
 export interface SideTarget {
   url: string;
@@ -20,74 +23,81 @@ export type SideClientRequest =
 
 export type SideClientMessage =
   | { type: 'watching' }
-  | { type: 'fanout'; p50: number; p99: number; max: number; latencies: number; counts: { min: number; max: number }; closedEarly: number; shortOnOpenWatch: number; ms: number }
+  /** Every latency measured (ms), unsorted: the bench merges several clients' before taking percentiles. */
+  | { type: 'fanout'; latencies: Float64Array; counts: { min: number; max: number }; closedEarly: number; shortOnOpenWatch: number; ms: number }
   | { type: 'initial'; ms: number; counts: { min: number; max: number }; closedEarly: number; shortOnOpenWatch: number }
   | { type: 'error'; message: string };
 
 const send = (m: SideClientMessage) => process.send?.(m);
-const STAMP = Buffer.from('"stamp":"');
-const NL = 10;
-const BOOKMARK = Buffer.from('"type":"BOOKMARK"');
-const isBookmark = (line: Buffer) => line.subarray(0, 24).indexOf(BOOKMARK) >= 0;
 
 interface Watch {
-  req: ClientRequest;
+  socket: TLSSocket;
   events: number;
   ended: boolean;
 }
 
-/** Opens `n` watches; `onLine` sees every complete line with its watcher's index and arrival time. */
-function openWatches(t: SideTarget, n: number, path: string, onLine: (line: Buffer, at: number) => void, onChange: () => void): { watches: Watch[]; connected: Promise<void>; agent: Agent } {
-  const agent = new Agent({ keepAlive: false, maxSockets: Infinity, ca: t.caPem });
+/**
+ * Opens `n` watches; `onEvent` sees every event line (not bookmarks) with its arrival time, and
+ * `onChange` runs after each read and when a watch ends.
+ */
+function openWatches(t: SideTarget, n: number, path: string, onEvent: (line: Buffer, at: number) => void, onChange: () => void): { watches: Watch[]; connected: Promise<void> } {
+  const url = new URL(path, t.url);
+  const request = Buffer.from(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${t.token}\r\nAccept: application/json\r\nUser-Agent: watchscope-bench\r\nConnection: close\r\n\r\n`, 'latin1');
   const watches: Watch[] = [];
   const connected: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
     const w = { events: 0, ended: false } as Watch;
+    let at = 0;
+    const parser = new WatchResponseParser({
+      line(line) {
+        if (line.length === 0 || isBookmark(line)) return;
+        w.events++;
+        onEvent(line, at);
+      },
+    });
     connected.push(
       new Promise((resolve, reject) => {
-        w.req = request(new URL(path, t.url), { agent, headers: { Authorization: `Bearer ${t.token}`, Accept: 'application/json', 'User-Agent': 'watchscope-bench' } }, (res) => {
-          if (res.statusCode !== 200) {
-            reject(new Error(`watch ${path} answered ${res.statusCode}`));
-            res.resume();
-            return;
-          }
-          resolve();
-          let rest: Buffer | undefined;
-          res.on('data', (chunk: Buffer) => {
-            const at = wallNow();
-            const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
-            let from = 0;
-            for (let nl = buf.indexOf(NL, from); nl >= 0; nl = buf.indexOf(NL, from)) {
-              const line = buf.subarray(from, nl);
-              // A bookmark is not one of the events a watcher waits for: counting it would end
-              // the wait one event early once a watch outlives the bookmark period.
-              if (!isBookmark(line)) w.events++;
-              onLine(line, at);
-              from = nl + 1;
-            }
-            rest = from < buf.length ? Buffer.from(buf.subarray(from)) : undefined;
-            onChange();
-          });
-          res.on('end', () => {
-            w.ended = true;
-            onChange();
-          });
-          res.on('error', () => {
-            w.ended = true;
-            onChange();
-          });
-        });
-        w.req.on('error', (e) => {
+        const end = (e?: Error) => {
+          if (w.ended) return;
           w.ended = true;
-          reject(e);
+          if (parser.status === 0) reject(e ?? new Error(`watch ${path}: connection closed before a response`));
           onChange();
+        };
+        w.socket = connect({ host: url.hostname, port: Number(url.port), ca: t.caPem, ALPNProtocols: ['http/1.1'] }, () => w.socket.write(request));
+        w.socket.on('data', (chunk: Buffer) => {
+          at = wallNow();
+          const before = parser.status;
+          try {
+            parser.push(chunk);
+          } catch (e) {
+            w.socket.destroy();
+            reject(e);
+            return end(e as Error);
+          }
+          if (before === 0 && parser.status !== 0) {
+            if (parser.status !== 200) {
+              reject(new Error(`watch ${path} answered ${parser.status}`));
+              w.socket.destroy();
+              return end();
+            }
+            resolve();
+          }
+          if (parser.ended) {
+            w.socket.destroy();
+            end();
+          } else onChange();
         });
-        w.req.end();
+        w.socket.on('end', () => {
+          parser.close();
+          end();
+        });
+        w.socket.on('close', () => end());
+        w.socket.on('error', (e) => end(e));
       }),
     );
     watches.push(w);
   }
-  return { watches, connected: Promise.all(connected).then(() => undefined), agent };
+  return { watches, connected: Promise.all(connected).then(() => undefined) };
 }
 
 function counts(ws: Watch[]): { min: number; max: number } {
@@ -100,10 +110,9 @@ function counts(ws: Watch[]): { min: number; max: number } {
   return { min: ws.length ? min : 0, max };
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
+const closeAll = (ws: Watch[]) => {
+  for (const w of ws) w.socket?.destroy();
+};
 
 let pendingGo: (() => void) | undefined;
 
@@ -111,15 +120,13 @@ async function fanout(m: Extract<SideClientRequest, { type: 'fanout' }>): Promis
   const lat = new Float64Array(m.watchers * m.expect);
   let n = 0;
   let check = () => undefined as void;
-  const { watches, connected, agent } = openWatches(
+  const { watches, connected } = openWatches(
     m.target,
     m.watchers,
     m.path,
     (line, at) => {
-      const i = line.indexOf(STAMP);
-      if (i < 0) return; // a BOOKMARK
-      const end = line.indexOf(34, i + STAMP.length);
-      if (n < lat.length) lat[n++] = at - Number(line.toString('latin1', i + STAMP.length, end));
+      const stamp = readStamp(line);
+      if (n < lat.length && !Number.isNaN(stamp)) lat[n++] = at - stamp;
     },
     () => check(),
   );
@@ -140,32 +147,32 @@ async function fanout(m: Extract<SideClientRequest, { type: 'fanout' }>): Promis
       check();
     });
     const ms = performance.now() - t0;
-    const sorted = lat.subarray(0, n).sort();
-    send({ type: 'fanout', p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: percentile(sorted, 1), latencies: n, counts: counts(watches), closedEarly: watches.filter((w) => w.ended).length, shortOnOpenWatch: watches.filter((w) => !w.ended && w.events < m.expect).length, ms });
+    send({ type: 'fanout', latencies: lat.slice(0, n), counts: counts(watches), closedEarly: watches.filter((w) => w.ended && w.events < m.expect).length, shortOnOpenWatch: watches.filter((w) => !w.ended && w.events < m.expect).length, ms });
   } finally {
-    for (const w of watches) w.req.destroy();
-    agent.destroy();
+    closeAll(watches);
   }
 }
 
 async function initial(m: Extract<SideClientRequest, { type: 'initial' }>): Promise<void> {
   let check = () => undefined as void;
   const t0 = performance.now();
-  const { watches, agent } = openWatches(m.target, m.watchers, m.path, () => undefined, () => check());
+  const { watches, connected } = openWatches(m.target, m.watchers, m.path, () => undefined, () => check());
   try {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, m.timeoutMs);
-      check = () => {
-        if (watches.every((w) => w.ended || w.events >= m.expect)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-    });
-    send({ type: 'initial', ms: performance.now() - t0, counts: counts(watches), closedEarly: watches.filter((w) => w.ended).length, shortOnOpenWatch: watches.filter((w) => !w.ended && w.events < m.expect).length });
+    await Promise.all([
+      connected,
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, m.timeoutMs);
+        check = () => {
+          if (watches.every((w) => w.ended || w.events >= m.expect)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+      }),
+    ]);
+    send({ type: 'initial', ms: performance.now() - t0, counts: counts(watches), closedEarly: watches.filter((w) => w.ended && w.events < m.expect).length, shortOnOpenWatch: watches.filter((w) => !w.ended && w.events < m.expect).length });
   } finally {
-    for (const w of watches) w.req.destroy();
-    agent.destroy();
+    closeAll(watches);
   }
 }
 
