@@ -17,6 +17,10 @@ export abstract class ForwardingSource implements Source {
     return this.inner.currentRevision(prefix);
   }
 
+  get revisionScope(): Source['revisionScope'] {
+    return this.inner.revisionScope;
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -70,5 +70,10 @@ export interface Source {
   watch(prefix: string, afterRevision: number, handlers: SourceWatchHandlers): SourceWatch;
   /** The current revision of the store (a quorum read). */
   currentRevision(prefix: string): Promise<number>;
+  /**
+   * 'store' when currentRevision answers the whole store's revision whatever the prefix (etcd's
+   * header revision), so one read serves every collection; absent when it is per collection.
+   */
+  readonly revisionScope?: 'store';
   close(): Promise<void>;
 }

@@ -93,6 +93,9 @@ export class EtcdSource implements Source {
   }
 
   /** A quorum (linearizable) read of one key under the prefix; its header carries the revision. */
+  /** The response header's revision is etcd's, whatever key was read. */
+  readonly revisionScope = 'store';
+
   async currentRevision(prefix: string): Promise<number> {
     const key = Buffer.from(prefix);
     const resp = await this.client.range({ key, range_end: prefixRangeEnd(key), limit: 1, keys_only: true });
