@@ -334,7 +334,7 @@ export class Cacher implements CacherView {
     const trigValue = trig ? fs.requiresExactMatch(trig) : undefined;
     const continueAfter = opts.continueKey ? this.config.collectionKey + opts.continueKey : undefined;
     const scan = this.watchCache.listKeys(view, prefix, continueAfter, trigValue);
-    const page = listPage(view, scan, { prefix, collectionKey: this.config.collectionKey, matches, limit, selectorsEmpty: ls.empty && fs.empty });
+    const page = listPage(view, scan.keys, { prefix, collectionKey: this.config.collectionKey, matches, limit, selectorsEmpty: ls.empty && fs.empty });
     const res: CacheListResult = { ...page, resourceVersion: view.resourceVersion, waitedMs };
     if (scan.indexed) {
       res.index = `f:${trig}`;

@@ -2,6 +2,7 @@
 // where the request starts, keep what the selectors match up to the limit, and say whether a
 // continue token is owed and how many items remain.
 import type { StoredObject } from '../object.js';
+import type { KeyCursor } from './ordered_keys.js';
 import type { StoreElement } from './store.js';
 import type { StoreView } from './watch_cache.js';
 
@@ -23,21 +24,20 @@ export interface ListPage {
   remainingItemCount?: number;
 }
 
-export function listPage(view: StoreView, scan: { keys: readonly string[]; start: number }, o: ListPageOptions): ListPage {
-  const { keys } = scan;
+/** `keys` is positioned where the request starts (listKeys). */
+export function listPage(view: StoreView, keys: KeyCursor, o: ListPageOptions): ListPage {
   const items: StoredObject[] = [];
   let continueKey: string | undefined;
-  let i = scan.start;
-  for (; i < keys.length; i++) {
-    const k = keys[i]!;
+  let k = keys.next();
+  for (; k !== undefined; k = keys.next()) {
     if (!k.startsWith(o.prefix)) break;
     const e = view.get(k)!;
     if (o.matches(e)) items.push(e.stored);
     if (o.limit && items.length >= o.limit) {
       // hasMoreListItems (cacher.go GetList): a token whenever anything is left to scan,
       // matching or not, so with a selector the next page can be empty.
-      i++;
-      if (i < keys.length && keys[i]!.startsWith(o.prefix)) continueKey = items[items.length - 1]!.key.slice(o.collectionKey.length);
+      k = keys.next();
+      if (k !== undefined && k.startsWith(o.prefix)) continueKey = items[items.length - 1]!.key.slice(o.collectionKey.length);
       break;
     }
   }
@@ -48,7 +48,7 @@ export function listPage(view: StoreView, scan: { keys: readonly string[]; start
   // PrepareContinueToken); with selectors the count would be a guess.
   if (o.selectorsEmpty) {
     let n = 0;
-    for (; i < keys.length && keys[i]!.startsWith(o.prefix); i++) n++;
+    for (; k !== undefined && k.startsWith(o.prefix); k = keys.next()) n++;
     page.remainingItemCount = n;
   }
   return page;

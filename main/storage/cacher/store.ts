@@ -1,8 +1,9 @@
 // The watch cache's current state: one element per key, listed in key order (BtreeWatchCache
-// since 1.32 keeps the store ordered by key). A sorted key array + map gives the same ordering
-// with O(log n) lookup; an optional secondary index serves the resource's trigger field
-// (pods: spec.nodeName), as the registry's IndexerFuncs do.
+// since 1.32 keeps the store ordered by key). Ordered keys (chunked, see ordered_keys.ts) + a map
+// give the same ordering with O(1) lookup; an optional secondary index serves the resource's
+// trigger field (pods: spec.nodeName), as the registry's IndexerFuncs do.
 import type { KubeObject, StoredObject } from '../object.js';
+import { OrderedKeys, type KeyCursor } from './ordered_keys.js';
 import type { WatchCacheEvent } from './watch_cache_history.js';
 
 export interface StoreElement {
@@ -22,21 +23,8 @@ export interface StoreElement {
 
 export const objectOf = (e: StoreElement): KubeObject => e.stored.object;
 
-/** Index of the first element of `keys` that is >= key (or > key when `after`). */
-export function lowerBound(keys: readonly string[], key: string, after = false): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const k = keys[mid]!;
-    if (k < key || (after && k === key)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 export class WatchCacheStore {
-  private keys: string[] = [];
+  private keys = new OrderedKeys();
   private byKey = new Map<string, StoreElement>();
   private index = new Map<string, Set<string>>();
 
@@ -57,7 +45,7 @@ export class WatchCacheStore {
   put(e: StoreElement): StoreElement | undefined {
     const prev = this.byKey.get(e.key);
     if (prev) this.unindex(prev);
-    else this.keys.splice(lowerBound(this.keys, e.key), 0, e.key);
+    else this.keys.add(e.key);
     this.byKey.set(e.key, e);
     this.addToIndex(e);
     return prev;
@@ -67,8 +55,7 @@ export class WatchCacheStore {
     const prev = this.byKey.get(key);
     if (!prev) return undefined;
     this.byKey.delete(key);
-    const i = lowerBound(this.keys, key);
-    if (this.keys[i] === key) this.keys.splice(i, 1);
+    this.keys.delete(key);
     this.unindex(prev);
     return prev;
   }
@@ -91,20 +78,26 @@ export class WatchCacheStore {
   }
 
   replace(elems: StoreElement[]): void {
-    this.keys = [];
     this.byKey.clear();
     this.index.clear();
     const sorted = [...elems].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const keys: string[] = [];
     for (const e of sorted) {
-      if (!this.byKey.has(e.key)) this.keys.push(e.key);
+      if (!this.byKey.has(e.key)) keys.push(e.key);
       this.byKey.set(e.key, e);
       this.addToIndex(e);
     }
+    this.keys = OrderedKeys.fromSorted(keys);
   }
 
-  /** Keys in order (the live array: do not mutate). */
-  sortedKeys(): readonly string[] {
-    return this.keys;
+  /** Keys in order from the first >= `from` (> when `after`), for a synchronous scan. */
+  keysFrom(from = '', after = false): KeyCursor {
+    return this.keys.cursor(from, after);
+  }
+
+  /** Every key in order (a copy). */
+  sortedKeys(): string[] {
+    return this.keys.toArray();
   }
 
   /** Keys of the index bucket for `value`, sorted. */

@@ -6,7 +6,8 @@ import type { SourceEvent } from '../source.js';
 import { newInternalError, newResourceExpired, newTooLargeResourceVersion } from '../errors.js';
 import { objectFields } from '../selectors/object_fields.js';
 import type { Clock } from './clock.js';
-import { WatchCacheStore, lowerBound, type StoreElement } from './store.js';
+import { WatchCacheStore, type StoreElement } from './store.js';
+import { arrayCursor, lowerBound, type KeyCursor } from './ordered_keys.js';
 import { WatchCacheHistory, defaultEventsHistoryWindowMs, type ResizeKind, type WatchCacheEvent } from './watch_cache_history.js';
 import { emptyInterval, intervalFromHistory, intervalFromStore, type WatchCacheInterval } from './watch_cache_interval.js';
 
@@ -42,11 +43,14 @@ export interface WatchScope {
   indexValue?: string;
 }
 
-/** An ordered view of the store at one RV: sorted keys and a lookup. */
+/** An ordered view of the store at one RV: keys in order and a lookup. */
 export interface StoreView {
   resourceVersion: number;
-  keys: readonly string[];
+  /** Keys in order from the first >= `from` (> when `after`), for a synchronous scan. */
+  keysFrom(from: string, after: boolean): KeyCursor;
   get(key: string): StoreElement | undefined;
+  /** The store as it is now (not rolled back through the history): the trigger index applies. */
+  live: boolean;
 }
 
 export class WatchCache {
@@ -274,10 +278,9 @@ export class WatchCache {
       for (const k of store.indexKeys(scope.indexValue)) if (!prefix || k.startsWith(prefix)) out.push(store.get(k)!);
       return out;
     }
-    const keys = store.sortedKeys();
+    const keys = store.keysFrom(prefix);
     const out: StoreElement[] = [];
-    for (let i = prefix ? lowerBound(keys, prefix) : 0; i < keys.length; i++) {
-      const k = keys[i]!;
+    for (let k = keys.next(); k !== undefined; k = keys.next()) {
       if (prefix && !k.startsWith(prefix)) break;
       out.push(store.get(k)!);
     }
@@ -286,8 +289,12 @@ export class WatchCache {
 
   /** The current state. */
   currentView(): StoreView {
+    return this.liveView(this.resourceVersion);
+  }
+
+  private liveView(resourceVersion: number): StoreView {
     const store = this.store;
-    return { resourceVersion: this.resourceVersion, keys: store.sortedKeys(), get: (k) => store.get(k) };
+    return { resourceVersion, keysFrom: (from, after) => store.keysFrom(from, after), get: (k) => store.get(k), live: true };
   }
 
   /**
@@ -295,11 +302,11 @@ export class WatchCache {
    * read of the live store that pins the trigger field and does not continue a previous page;
    * otherwise the view's keys from the prefix, or after the key a continue token names.
    */
-  listKeys(view: StoreView, prefix: string, continueAfter: string | undefined, indexValue: string | undefined): { keys: readonly string[]; start: number; indexed: boolean } {
-    if (indexValue !== undefined && continueAfter === undefined && view.keys === this.store.sortedKeys()) {
-      return { keys: this.store.indexKeys(indexValue).filter((k) => k.startsWith(prefix)), start: 0, indexed: true };
+  listKeys(view: StoreView, prefix: string, continueAfter: string | undefined, indexValue: string | undefined): { keys: KeyCursor; indexed: boolean } {
+    if (indexValue !== undefined && continueAfter === undefined && view.live) {
+      return { keys: arrayCursor(this.store.indexKeys(indexValue).filter((k) => k.startsWith(prefix))), indexed: true };
     }
-    return { keys: view.keys, start: lowerBound(view.keys, continueAfter ?? prefix, continueAfter !== undefined), indexed: false };
+    return { keys: view.keysFrom(continueAfter ?? prefix, continueAfter !== undefined), indexed: false };
   }
 
   /**
@@ -320,13 +327,18 @@ export class WatchCache {
       overrides.set(ev.key, ev.type === 'ADDED' ? null : (ev.prev ?? null));
     }
     const store = this.store;
-    if (overrides.size === 0) return { resourceVersion: rv, keys: store.sortedKeys(), get: (k) => store.get(k) };
+    if (overrides.size === 0) return this.liveView(rv);
     const keySet = new Set(store.sortedKeys());
     for (const [k, v] of overrides) {
       if (v) keySet.add(k);
       else keySet.delete(k);
     }
     const keys = [...keySet].sort();
-    return { resourceVersion: rv, keys, get: (k) => (overrides.has(k) ? (overrides.get(k) ?? undefined) : store.get(k)) };
+    return {
+      resourceVersion: rv,
+      keysFrom: (from, after) => arrayCursor(keys, lowerBound(keys, from, after)),
+      get: (k) => (overrides.has(k) ? (overrides.get(k) ?? undefined) : store.get(k)),
+      live: false,
+    };
   }
 }
