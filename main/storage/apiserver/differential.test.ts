@@ -447,6 +447,39 @@ for (const run of runs) {
       expect(diffs.join('\n')).toBe('');
     });
 
+    it('DELETECOLLECTION: a selector\'s items listed, each deleted as Store.Delete does (finalizers keep one), the list as read is the answer; the all-namespaces path is 405', async () => {
+      const diffs: string[] = [];
+      const out: Record<string, string> = {};
+      for (const [side, t] of [['real', real], ['mine', mine]] as const) {
+        const space = `dc-${side}`;
+        await create('/api/v1/namespaces', { metadata: { name: space } });
+        const path = `/api/v1/namespaces/${space}/configmaps`;
+        let from = 0;
+        for (let i = 1; i <= 4; i++) {
+          from = await create(path, { metadata: { name: `dc-${i}`, labels: { app: i === 4 ? 'y' : 'x' }, ...(i === 3 ? { finalizers: ['example.com/keep'] } : {}) } });
+        }
+        let answer: HttpAnswer | undefined;
+        const events = await watch(t, `${path}?watch=true&resourceVersion=${from}`, (ev) => ev.length >= 3, async () => {
+          answer = await rawRequest(t, 'DELETE', `${path}?labelSelector=app%3Dx`);
+        }, 10_000);
+        const after = await rawRequest(t, 'GET', path);
+        const allNamespaces = await rawRequest(t, 'DELETE', '/api/v1/configmaps?labelSelector=app%3Dnone');
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const names = (a: HttpAnswer | undefined) => ((a?.json as any)?.items ?? []).map((o: any) => `${o.metadata.name}${o.metadata.deletionTimestamp ? ' deleting' : ''}`);
+        out[side] = JSON.stringify({
+          answer: { status: answer?.status, kind: (answer?.json as { kind?: string })?.kind, items: names(answer), hasRV: !!(answer?.json as { metadata?: { resourceVersion?: string } })?.metadata?.resourceVersion },
+          events: events.events.map((e) => e.replace(/@\d+/g, '@rv').replaceAll(space, 'NS')).sort(),
+          left: names(after),
+          allNamespaces: shapeOf(allNamespaces),
+        });
+      }
+      if (differs(out.real!, out.mine!)) diffs.push(`deletecollection\n    real:       ${out.real}\n    watchscope: ${out.mine}`);
+      expect(diffs.join('\n')).toBe('');
+      // Not vacuous: both deleted two, kept the one with a finalizer, left the other label alone.
+      expect(JSON.parse(out.mine!).left).toEqual(['dc-3 deleting', 'dc-4']);
+      expect(JSON.parse(out.mine!).answer.items).toEqual(['dc-1', 'dc-2', 'dc-3']);
+    });
+
     it('after the window has moved (both servers restarted: new caches) — snapshots and history are gone', async () => {
       const token = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: rv.mid, start: 'cm-01\u0000' })).toString('base64url');
       await ws.close();

@@ -22,7 +22,8 @@ import { StorageWatcherRegistry } from './storage-watchers.js';
 import { handleList } from './handlers/list.js';
 import { handleGet } from './handlers/get.js';
 import { handleWatch } from './handlers/watch.js';
-import { handleCreate, handleDelete, handlePatch, handleUpdate } from './handlers/write.js';
+import { handleCreate, handlePatch, handleUpdate } from './handlers/write.js';
+import { handleDelete, handleDeleteCollection } from './handlers/delete.js';
 
 export interface ApiServerOptions {
   /** A loopback address to bind (callers refuse any other); default 127.0.0.1. */
@@ -217,6 +218,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           return await handlePatch(ctx);
         case 'delete':
           return await handleDelete(ctx);
+        case 'deletecollection':
+          return await handleDeleteCollection(ctx);
         default: {
           const err = new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
           ctx.record({ servedBy: 'rejected', reason: 'methodNotAllowed', detail: `${method} is not supported here.`, status: 405 });

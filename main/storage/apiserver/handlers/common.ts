@@ -38,13 +38,14 @@ export function selectorsOrReject(ctx: ResourceRequestContext): Selectors | unde
   }
 }
 
-export function routingRequest(ctx: ResourceRequestContext, verb: RoutingVerb, recursive: boolean): RoutingRequest {
+/** The router's view of the request; `query` stands in for the request's own (a deletecollection's pages). */
+export function routingRequest(ctx: ResourceRequestContext, verb: RoutingVerb, recursive: boolean, query: Record<string, string> = ctx.info.query): RoutingRequest {
   const r: RoutingRequest = {
     verb,
     group: ctx.resource.group,
     resource: ctx.resource.resource,
     recursive,
-    query: ctx.info.query,
+    query,
   };
   if (ctx.info.namespace) r.namespace = ctx.info.namespace;
   if (ctx.info.name) r.name = ctx.info.name;

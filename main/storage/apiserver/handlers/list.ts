@@ -14,7 +14,7 @@ import { parseIncludeObject, toTable, wantsTable } from '../table.js';
 import { refusedPathKey } from './names.js';
 import { cacherOf, routingRequest, selectorsOrReject, sendError, sendRejected, toClientObject, waitReadyOr503, type Selectors } from './common.js';
 
-interface ListAnswer {
+export interface ListAnswer {
   items: DelegateListResult['items'];
   resourceVersion: number;
   continue?: string;
@@ -25,16 +25,15 @@ interface ListAnswer {
 }
 
 export async function handleList(ctx: ResourceRequestContext): Promise<void> {
-  const backend = ctx.backend;
   const res = ctx.resource;
   const sel = selectorsOrReject(ctx);
   if (!sel || refusedPathKey(ctx)) return;
-  const d = decide(routingRequest(ctx, 'list', sel.pinnedName === undefined), backend.cacheState(), ctx.profile);
+  const d = decideList(ctx, sel);
   if (d.error) return sendRejected(ctx, d);
 
   let answer: ListAnswer;
   try {
-    answer = d.servedBy === 'cache' ? await listFromCache(ctx, d, sel) : await listFromStorage(ctx, sel, d.reason, d.detail);
+    answer = await readList(ctx, d, sel);
   } catch (e) {
     sendError(ctx, e, { servedBy: d.servedBy, reason: d.reason, detail: d.detail });
     return;
@@ -59,7 +58,17 @@ export async function handleList(ctx: ResourceRequestContext): Promise<void> {
   }
 }
 
-async function listFromCache(ctx: ResourceRequestContext, d: RoutingDecision, sel: Selectors): Promise<ListAnswer> {
+/** The router's decision for a LIST with `query` (the request's own, or a deletecollection's page). */
+export function decideList(ctx: ResourceRequestContext, sel: Selectors, query: Record<string, string> = ctx.info.query): RoutingDecision {
+  return decide(routingRequest(ctx, 'list', sel.pinnedName === undefined, query), ctx.backend.cacheState(), ctx.profile);
+}
+
+/** The LIST executed exactly as decided: from the watch cache or from etcd. */
+export function readList(ctx: ResourceRequestContext, d: RoutingDecision, sel: Selectors, query: Record<string, string> = ctx.info.query): Promise<ListAnswer> {
+  return d.servedBy === 'cache' ? listFromCache(ctx, d, sel, query) : listFromStorage(ctx, sel, d.reason, d.detail, query);
+}
+
+async function listFromCache(ctx: ResourceRequestContext, d: RoutingDecision, sel: Selectors, query: Record<string, string>): Promise<ListAnswer> {
   const backend = ctx.backend;
   const cacher = cacherOf(ctx);
   await waitReadyOr503(ctx, d);
@@ -74,8 +83,8 @@ async function listFromCache(ctx: ResourceRequestContext, d: RoutingDecision, se
   if (d.snapshotResourceVersion !== undefined) opts.snapshotResourceVersion = d.snapshotResourceVersion;
   if (d.limit) opts.limit = d.limit;
   const ns = ctx.resource.namespaced ? ctx.info.namespace : undefined;
-  if (d.continueToken && ctx.info.query.continue) {
-    opts.continueKey = continueKeyFromToken(ctx.info.query.continue, backend.collectionKey, ns).continueKey;
+  if (d.continueToken && query.continue) {
+    opts.continueKey = continueKeyFromToken(query.continue, backend.collectionKey, ns).continueKey;
   }
   let detail = d.detail;
   if (d.consistentRead) {
@@ -90,14 +99,14 @@ async function listFromCache(ctx: ResourceRequestContext, d: RoutingDecision, se
   } catch (e) {
     if (isTooLargeResourceVersion(e) && d.consistentRead) {
       if (d.onTimeout === 'fallback') {
-        return listFromStorage(ctx, sel, d.reason, `${detail} The cache did not catch up within 3s, so the list fell back to etcd.`);
+        return listFromStorage(ctx, sel, d.reason, `${detail} The cache did not catch up within 3s, so the list fell back to etcd.`, query);
       }
       // ConsistentListFromCacheSkipTimeoutFallback: the 504's own text, as a 429 with Retry-After 1.
       if (d.onTimeout === '429') throw newTooManyRequests((e as StatusError).message, 1);
     }
     // Snapshot no longer held (410 from the cache): etcd serves the exact revision (1.34+).
     if (isStatusError(e) && e.code === 410 && d.snapshotResourceVersion !== undefined) {
-      return listFromStorage(ctx, sel, 'snapshotUnavailable', `${detail} The snapshot was gone by the time the cache looked, so etcd served it.`);
+      return listFromStorage(ctx, sel, 'snapshotUnavailable', `${detail} The snapshot was gone by the time the cache looked, so etcd served it.`, query);
     }
     throw e;
   }
@@ -115,8 +124,7 @@ async function listFromCache(ctx: ResourceRequestContext, d: RoutingDecision, se
   return a;
 }
 
-async function listFromStorage(ctx: ResourceRequestContext, sel: Selectors, reason: ReasonCode, detail: string): Promise<ListAnswer> {
-  const q = ctx.info.query;
+async function listFromStorage(ctx: ResourceRequestContext, sel: Selectors, reason: ReasonCode, detail: string, q: Record<string, string>): Promise<ListAnswer> {
   const r = await ctx.backend.store.getList({
     namespace: ctx.info.namespace,
     ...(sel.pinnedName !== undefined ? { name: sel.pinnedName } : {}),

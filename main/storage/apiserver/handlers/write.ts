@@ -1,7 +1,6 @@
-// Writes (etcd mode): create, update, patch, delete — always to etcd, as upstream (§2.6). Update,
-// patch and delete start from the watch cache's copy (../registry/guaranteed_update.ts); delete
-// follows the generic registry and the pod strategy (../registry/delete.ts). The rest of the
-// registry is kept small: name/namespace checks, uid and creationTimestamp on create, optimistic
+// Writes (etcd mode): create, update, patch — always to etcd, as upstream (§2.6); deletes are in
+// ./delete.ts. Update and patch start from the watch cache's copy (../registry/guaranteed_update.ts).
+// The rest of the registry is kept small: name/namespace checks, uid and creationTimestamp on create, optimistic
 // concurrency on metadata.resourceVersion (409 Conflict).
 import { randomUUID, randomBytes } from 'node:crypto';
 import type { ResourceRequestContext } from '../context.js';
@@ -9,15 +8,13 @@ import { decide, type ReasonCode } from '../../routing/decide.js';
 import type { KubeObject, StoredObject } from '../../object.js';
 import { StatusError, isStatusError, newBadRequest, newConflict, newInvalid } from '../../errors.js';
 import { groupVersion } from '../../resources.js';
-import { successStatus, writeJSON } from '../respond.js';
+import { writeJSON } from '../respond.js';
 import { readJSON } from './body.js';
 import { applyPatch, patchTypeOf } from './patch-apply.js';
 import { dns1123LabelProblems, objectMetaCauses, pathKeyError } from './names.js';
 import { routingRequest, sendError, sendRejected, toClientObject } from './common.js';
-import type { Preconditions } from '../backend.js';
-import type { ResourceInfo } from '../../resources.js';
-import { beforeDelete, finalizersForGarbageCollection, markAsDeleting, parseDeleteOptions, returnsDeletedObject, shouldDeleteDuringUpdate, type DeleteOptions } from '../registry/delete.js';
-import { DELETE_INSTEAD, deleteFromCachedState, describeOrigin, guaranteedUpdate, type TryUpdate, type UpdateResult, type WriteOrigin } from '../registry/guaranteed_update.js';
+import { shouldDeleteDuringUpdate } from '../registry/delete.js';
+import { DELETE_INSTEAD, describeOrigin, guaranteedUpdate, type TryUpdate, type UpdateResult, type WriteOrigin } from '../registry/guaranteed_update.js';
 
 const modifiedMessage = 'the object has been modified; please apply your changes to the latest version and try again';
 
@@ -84,12 +81,12 @@ function validateObjectMeta(ctx: ResourceRequestContext, name: string): void {
 }
 
 /** The key function's refusals (bad name segment, `.`/`..` namespace), after the body checks as upstream. */
-function checkKey(ctx: ResourceRequestContext): void {
+export function checkKey(ctx: ResourceRequestContext): void {
   const err = pathKeyError(ctx);
   if (err) throw err;
 }
 
-function writeDecision(ctx: ResourceRequestContext, verb: 'create' | 'update' | 'patch' | 'delete') {
+export function writeDecision(ctx: ResourceRequestContext, verb: 'create' | 'update' | 'patch' | 'delete') {
   return decide(routingRequest(ctx, verb, false), ctx.backend.cacheState(), ctx.profile);
 }
 
@@ -100,7 +97,7 @@ class Refused extends Error {
   }
 }
 
-async function beforeStorage<T>(f: () => Promise<T> | T): Promise<T> {
+export async function beforeStorage<T>(f: () => Promise<T> | T): Promise<T> {
   try {
     return await f();
   } catch (e) {
@@ -108,7 +105,7 @@ async function beforeStorage<T>(f: () => Promise<T> | T): Promise<T> {
   }
 }
 
-function sendWriteError(ctx: ResourceRequestContext, e: unknown, d: { reason: ReasonCode; detail: string }): void {
+export function sendWriteError(ctx: ResourceRequestContext, e: unknown, d: { reason: ReasonCode; detail: string }): void {
   if (e instanceof Refused) {
     sendError(ctx, e.inner, { servedBy: 'rejected', reason: 'invalidRequest', detail: 'Refused by the handler before reaching storage.' });
     return;
@@ -168,7 +165,7 @@ function carryOver(next: KubeObject, cur: StoredObject): void {
 }
 
 /** The decision of a write that went through GuaranteedUpdate or a cached-copy delete. */
-function writeOutcome(origin: WriteOrigin): { reason: ReasonCode; detail: string } {
+export function writeOutcome(origin: WriteOrigin): { reason: ReasonCode; detail: string } {
   const reason: ReasonCode = origin.retries > 0 ? 'writeRetriedFromStorage' : origin.from === 'cache' ? 'writeFromCachedObject' : 'writeToStorage';
   return { reason, detail: describeOrigin(origin) };
 }
@@ -268,129 +265,6 @@ export async function handlePatch(ctx: ResourceRequestContext): Promise<void> {
       delete next.metadata.resourceVersion;
       return deleteIfFinalized(ctx, next, cur);
     });
-  } catch (e) {
-    sendWriteError(ctx, e, d);
-  }
-}
-
-/** DeleteOptions from the body and the query (the handler decodes both into one). */
-async function readDeleteOptions(ctx: ResourceRequestContext): Promise<DeleteOptions> {
-  const len = Number(ctx.req.headers['content-length'] ?? 0);
-  const body = len > 0 || ctx.req.headers['transfer-encoding'] ? await readJSON(ctx.req) : undefined;
-  const q = ctx.info.query;
-  const merged: Record<string, unknown> = { ...((body as Record<string, unknown> | null) ?? {}) };
-  if (q.gracePeriodSeconds !== undefined && merged.gracePeriodSeconds === undefined) merged.gracePeriodSeconds = Number(q.gracePeriodSeconds);
-  if (q.propagationPolicy !== undefined && merged.propagationPolicy === undefined) merged.propagationPolicy = q.propagationPolicy;
-  if (q.orphanDependents !== undefined && merged.orphanDependents === undefined) merged.orphanDependents = q.orphanDependents === 'true';
-  return parseDeleteOptions(merged);
-}
-
-/** finalizeDelete: pods answer with the object itself, everything else with a Success Status. */
-function deletedAnswer(res: ResourceInfo, name: string, obj: StoredObject): unknown {
-  if (returnsDeletedObject(res)) return toClientObject(res, obj);
-  return successStatus({ name, ...(res.group ? { group: res.group } : {}), kind: res.resource, ...(obj.object.metadata.uid ? { uid: obj.object.metadata.uid } : {}) });
-}
-
-const ALREADY_DELETING = new Error('already deleting');
-const DELETE_NOW = new Error('delete now');
-
-export async function handleDelete(ctx: ResourceRequestContext): Promise<void> {
-  const d = writeDecision(ctx, 'delete');
-  if (d.servedBy === 'rejected') return sendRejected(ctx, d);
-  const res = ctx.resource;
-  const name = ctx.info.name!;
-  const ns = res.namespaced ? ctx.info.namespace : undefined;
-  const be = ctx.backend;
-  try {
-    const opts = await beforeStorage(async () => {
-      const o = await readDeleteOptions(ctx);
-      checkKey(ctx);
-      return o;
-    });
-    const pre: Preconditions | undefined = opts.preconditions ? { ...opts.preconditions } : undefined;
-    if (be.store.appliesRegistryRules) {
-      // kube mode: the cluster's own registry applies graceful deletion and finalizers.
-      const deleted = await be.store.delete(ns, name, pre);
-      ctx.record({ servedBy: 'etcd', reason: d.reason, detail: "Forwarded to the cluster's apiserver, whose registry applies graceful deletion and finalizers.", status: 200, resourceVersion: String(deleted.resourceVersion) });
-      writeJSON(ctx.res, 200, deletedAnswer(res, name, deleted));
-      return;
-    }
-    // Store.Delete reads the object from etcd first (a quorum Get), then applies BeforeDelete.
-    const obj = await be.store.get(ns, name, { resourceVersion: '' });
-    const first = beforeDelete(res, structuredClone(obj.object), { ...opts });
-    let rule = first.rule;
-    if (first.pending) {
-      ctx.record({ servedBy: 'etcd', reason: 'writeToStorage', detail: `Nothing written: ${rule}.`, status: 200, resourceVersion: String(obj.resourceVersion) });
-      writeJSON(ctx.res, 200, deletedAnswer(res, name, obj));
-      return;
-    }
-    const hasFinalizers = ((obj.object.metadata.finalizers as string[] | undefined) ?? []).length > 0;
-    const gcChange = finalizersForGarbageCollection(obj.object, opts).changed;
-    let steps = '';
-    if (first.graceful || hasFinalizers || gcChange) {
-      // updateForGracefulDeletionAndFinalizers: one GuaranteedUpdate that sets the deletion
-      // fields (and GC finalizers); the object stays while it has finalizers or a grace period.
-      let lastGrace = 0;
-      let keptByFinalizers = false;
-      let r: UpdateResult | undefined;
-      try {
-        r = await guaranteedUpdate(
-          be,
-          ns,
-          name,
-          (cur) => {
-            const next = structuredClone(cur.object);
-            const o = { ...opts };
-            const b = beforeDelete(res, next, o);
-            if (b.pending) throw ALREADY_DELETING;
-            const gc = finalizersForGarbageCollection(next, o);
-            if (gc.changed) next.metadata.finalizers = gc.finalizers;
-            keptByFinalizers = ((next.metadata.finalizers as string[] | undefined) ?? []).length > 0;
-            if (!b.graceful) {
-              if (!keptByFinalizers) throw DELETE_NOW;
-              markAsDeleting(next);
-              rule = `the object has finalizers (${(next.metadata.finalizers as string[]).join(', ')}): markAsDeleting sets deletionTimestamp and grace period 0, and it stays until they are removed`;
-            } else {
-              rule = b.rule;
-            }
-            lastGrace = o.gracePeriodSeconds ?? 0;
-            delete next.metadata.resourceVersion;
-            return next;
-          },
-          pre,
-        );
-      } catch (e) {
-        if (e === ALREADY_DELETING) {
-          ctx.record({ servedBy: 'etcd', reason: 'writeToStorage', detail: 'Nothing written: a graceful deletion is already pending.', status: 200, resourceVersion: String(obj.resourceVersion) });
-          writeJSON(ctx.res, 200, deletedAnswer(res, name, obj));
-          return;
-        }
-        if (e !== DELETE_NOW) throw e;
-      }
-      if (r) {
-        const kept = keptByFinalizers || lastGrace > 0;
-        const o = writeOutcome(r.origin);
-        if (kept) {
-          const why = keptByFinalizers && first.graceful ? `${rule}; it also has finalizers, so it stays until they are removed` : rule;
-          ctx.record({ servedBy: 'etcd', reason: o.reason, detail: `Registry rule: ${why}. ${o.detail}`, status: 200, resourceVersion: String(r.stored.resourceVersion) });
-          // Not deleted yet: the answer is the object as updated (202 only for orphanDependents=false).
-          writeJSON(ctx.res, opts.orphanDependents === false ? 202 : 200, toClientObject(res, r.stored));
-          return;
-        }
-        steps = `First an update set deletionTimestamp and deletionGracePeriodSeconds=0 (RV ${r.stored.resourceVersion}; ${o.detail}) `;
-        if (pre?.resourceVersion !== undefined) pre.resourceVersion = String(r.stored.resourceVersion);
-      }
-    }
-    const { deleted, origin } = await deleteFromCachedState(be, ns, name, pre);
-    const o = writeOutcome(origin);
-    ctx.record({
-      servedBy: 'etcd',
-      reason: o.reason,
-      detail: `Registry rule: ${rule}. ${steps ? `${steps}then the key was deleted: ` : ''}${o.detail}`,
-      status: 200,
-      resourceVersion: String(deleted.resourceVersion),
-    });
-    writeJSON(ctx.res, 200, deletedAnswer(res, name, deleted));
   } catch (e) {
     sendWriteError(ctx, e, d);
   }
