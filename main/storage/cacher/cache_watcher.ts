@@ -309,8 +309,17 @@ export class CacheWatcher implements CacheWatcherHandle {
     for (;;) {
       const ev = this.tryNext();
       if (ev !== undefined) return ev;
-      await new Promise<void>((r) => (this.consumer = r));
+      await this.ready();
     }
+  }
+
+  /**
+   * Resolves once tryNext has something to give (an event, or the end). A writer that takes
+   * bursts with tryNext waits on this: one promise per wake rather than next()'s two.
+   */
+  ready(): Promise<void> {
+    if (this.result.length > 0 || this.state === 'closed') return Promise.resolve();
+    return new Promise<void>((r) => (this.consumer = r));
   }
 
   stop(reason: CloseReason, message?: string): void {

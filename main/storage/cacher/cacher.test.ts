@@ -223,6 +223,39 @@ describe('Cacher over a fake source', () => {
     expect(c.info().counters.initEvents).toBe(3);
   });
 
+  it('ready() wakes a burst reader once per wake: at once while events wait, on the next event, and at the end', async () => {
+    const { src, c } = await setup();
+    src.put(key('n', 'a'), pod('n', 'a'));
+    c.start();
+    await c.waitReady();
+    const h = c.watch(wopts());
+    await flush();
+    let woke = false;
+    await h.ready().then(() => (woke = true));
+    expect(woke).toBe(true);
+    expect(nameOf(h.tryNext() as WatchEvent)).toBe('a');
+    expect(h.tryNext()).toBeUndefined();
+    // Nothing buffered: ready() waits for the next event, which then lies ready for tryNext.
+    let ready = false;
+    void h.ready().then(() => (ready = true));
+    await flush();
+    expect(ready).toBe(false);
+    src.put(key('n', 'b'), pod('n', 'b'));
+    src.put(key('n', 'c'), pod('n', 'c'));
+    await flush();
+    expect(ready).toBe(true);
+    expect([h.tryNext(), h.tryNext()].map((e) => nameOf(e as WatchEvent))).toEqual(['b', 'c']);
+    expect(h.tryNext()).toBeUndefined();
+    // A close wakes a waiting reader, and tryNext then says the stream ended.
+    let ended = false;
+    void h.ready().then(() => (ended = true));
+    h.stop('clientGone');
+    await flush();
+    expect(ended).toBe(true);
+    expect(h.tryNext()).toBeNull();
+    await expect(h.ready()).resolves.toBeUndefined();
+  });
+
   it('watch RV n replays history; too old RV is 410 with upstream text; future RV waits', async () => {
     const { src, c } = await setup();
     src.put(key('n', 'first'), pod('n', 'first'));

@@ -103,6 +103,8 @@ export interface CacheWatcherHandle {
   next(): Promise<WatchEvent | null>;
   /** Without waiting: the next ready event, null once closed and drained, undefined if none yet. */
   tryNext(): WatchEvent | null | undefined;
+  /** Resolves when tryNext has an event or the end to give (one promise per wake). */
+  ready(): Promise<void>;
   /** Client went away or the request ended. */
   stop(reason: CloseReason, message?: string): void;
   info(): WatcherInfo;

@@ -26,6 +26,8 @@ export const minRequestTimeoutSeconds = 1800;
 interface Pullable {
   next(): Promise<WatchEvent | null>;
   tryNext?(): WatchEvent | null | undefined;
+  /** With tryNext: resolves when tryNext has an event or the end to give. */
+  ready?(): Promise<void>;
   stop(reason: CloseReason, message?: string): void;
 }
 
@@ -191,16 +193,15 @@ async function pump(ctx: ResourceRequestContext, stream: Pullable, deadline: num
       firstTable = false;
       return encodeFrame({ type: ev.type, object });
     };
-    const burst: EventFrame[] = [];
     for (;;) {
       let ev = stream.tryNext?.();
-      if (ev === undefined) ev = await stream.next();
+      if (stream.ready) while (ev === undefined) ev = (await stream.ready(), stream.tryNext!());
+      else if (ev === undefined) ev = await stream.next();
       if (ev === null || res.destroyed) break;
       // Whatever else is already buffered goes out with it as one write: one TLS record and one
       // syscall per socket per dispatch turn rather than per event.
       let last = ev.type === 'ERROR';
-      burst.length = 0;
-      burst.push(frame(ev));
+      const burst = [frame(ev)];
       let bytes = burst[0]!.line.length;
       while (!last && bytes < MAX_BURST_BYTES) {
         const more = stream.tryNext?.();

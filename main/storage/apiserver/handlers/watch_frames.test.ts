@@ -3,7 +3,7 @@
 // yet. Checked against Node's HTTP parser (the client), over a real loopback connection.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, get, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { eventFrame, frameOf, frameSink, type EventFrame } from './watch_frames.js';
 import type { WatchEvent } from '../../cacher/types.js';
 
@@ -91,4 +91,58 @@ describe('watch frames', () => {
     expect(last).not.toContain('Transfer-Encoding');
     expect(last.slice(last.indexOf('\r\n\r\n') + 4).split('\n').filter(Boolean)).toHaveLength(2);
   });
+
+  it('waits for drain with one listener per response however often it waits, and not at all once the response closed', async () => {
+    // Bursts of 64 KB against a client that has not read yet: the socket reports full, the
+    // writer waits, the client reads, and so on, as a lagging watch does.
+    const burst = Array.from({ length: 48 }, (_, i) => ev(`n${i}`.padEnd(1200, 'x')));
+    const counts: number[] = [];
+    let drainAfterClose = -1;
+    let afterClose: Promise<void> | undefined;
+    let waits = 0;
+    server = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.flushHeaders();
+      const socket: Socket = res.socket!;
+      const base = socket.listenerCount('drain');
+      const sink = frameSink(res, req.method);
+      void (async () => {
+        for (let i = 0; i < 20; i++) {
+          if (!sink.write(burst.map(eventFrame))) {
+            waits++;
+            await sink.drained();
+          }
+          counts.push(socket.listenerCount('drain') - base);
+        }
+        res.end();
+        res.once('close', () => {
+          afterClose = sink.drained();
+          drainAfterClose = socket.listenerCount('drain') - base;
+        });
+      })();
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const names = await new Promise<string[]>((resolve, reject) => {
+      get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        // Read slowly at first so the server's socket fills and it has to wait.
+        res.pause();
+        setTimeout(() => res.resume(), 100);
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { object: { metadata: { name: string } } }).object.metadata.name.slice(0, 4).replace(/x+$/, ''))));
+      }).on('error', reject);
+    });
+    // Every event, in order, after all those waits.
+    expect(names).toEqual(Array.from({ length: 20 }, () => burst.map((_, i) => `n${i}`)).flat());
+    expect(waits).toBeGreaterThan(5);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(afterClose).toBeDefined();
+    await expect(afterClose).resolves.toBeUndefined();
+    // Removed when the response closed, so a keep-alive socket does not collect them.
+    expect(drainAfterClose).toBe(0);
+  });
 });
+

@@ -87,7 +87,7 @@ export function frameSink(res: ServerResponse, method: string | undefined): Fram
         for (const f of fs) room = res.write(f.line);
         return room;
       },
-      drained: () => waitFor(res, 'drain', res),
+      drained: drainWaiter(res, res),
     };
   }
   return {
@@ -102,18 +102,37 @@ export function frameSink(res: ServerResponse, method: string | undefined): Fram
       socket.uncork();
       return room;
     },
-    drained: () => waitFor(socket, 'drain', res),
+    drained: drainWaiter(socket, res),
   };
 }
 
-function waitFor(emitter: Socket | ServerResponse, event: 'drain', res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      emitter.off(event, done);
-      res.off('close', done);
-      resolve();
-    };
-    emitter.on(event, done);
-    res.on('close', done);
-  });
+/**
+ * A watch waits for 'drain' after most bursts once its client lags (a burst above the socket's
+ * 16 KB high-water mark already counts as full), so the listeners are added once, on the first
+ * wait, and removed when the response closes, rather than added and removed with fresh closures
+ * around every wait. Resolves on 'drain' or once the response has closed.
+ */
+function drainWaiter(emitter: Socket | ServerResponse, res: ServerResponse): () => Promise<void> {
+  let waiting: (() => void) | undefined;
+  let listening = false;
+  let closed = false;
+  const wake = () => {
+    const w = waiting;
+    waiting = undefined;
+    w?.();
+  };
+  const onClose = () => {
+    closed = true;
+    emitter.off('drain', wake);
+    wake();
+  };
+  return () => {
+    if (closed || res.closed) return Promise.resolve();
+    if (!listening) {
+      listening = true;
+      emitter.on('drain', wake);
+      res.once('close', onClose);
+    }
+    return new Promise<void>((r) => (waiting = r));
+  };
 }
