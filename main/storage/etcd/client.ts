@@ -13,6 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { clientPairProblem } from '../client-pem.js';
+import { decodeWatchResponse } from './watch_response.js';
 
 export interface EtcdConnectOptions {
   /** e.g. http://127.0.0.1:2379, https://etcd-0:2379, or host:port (plaintext). */
@@ -148,6 +149,11 @@ function protos() {
   };
   protoCache = { KV: pkg.etcdserverpb.KV, Maintenance: pkg.etcdserverpb.Maintenance, Watch: pkg.etcdserverpb.Watch };
   return protoCache;
+}
+
+/** The Watch method as the loader defines it (its path and request serializer; also its own response decoder). */
+export function watchMethod(): grpc.MethodDefinition<WatchRequest, WatchResponse> {
+  return (protos().Watch as unknown as { service: grpc.ServiceDefinition }).service.Watch as grpc.MethodDefinition<WatchRequest, WatchResponse>;
 }
 
 // Reconnect quickly after etcd restarts (grpc-js defaults back off to 120 s), and notice dead
@@ -290,7 +296,8 @@ export class EtcdClient {
   openWatch(): grpc.ClientDuplexStream<WatchRequest, WatchResponse> {
     const md = new grpc.Metadata();
     md.set('hasleader', 'true');
-    return this.watchClient.Watch(md);
+    const m = watchMethod();
+    return this.watchClient.makeBidiStreamRequest(m.path, m.requestSerialize, decodeWatchResponse, md);
   }
 
   close(): void {
