@@ -155,12 +155,22 @@ function encryptionProvider(value: Buffer): string {
 }
 
 const isJSONObjectStart = (value: Buffer): boolean => {
-  for (const b of value) {
+  for (let i = 0; i < value.length; i++) {
+    const b = value[i]!;
     if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
     return b === 0x7b; // '{'
   }
   return false;
 };
+
+const ENCRYPTED_PREFIX_BYTES = Buffer.from(ENCRYPTED_PREFIX, 'latin1');
+
+/** Whether `value` starts with `prefix`, without the views and strings a slice would make per value. */
+function startsWith(value: Buffer, prefix: Buffer): boolean {
+  if (value.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (value[i] !== prefix[i]) return false;
+  return true;
+}
 
 /**
  * Decodes one stored value. `modRevision` becomes metadata.resourceVersion (stored objects carry
@@ -171,10 +181,10 @@ export function decodeValue(key: string, value: Buffer, modRevision: number, col
   let object: KubeObject;
   let encoding: ValueEncoding;
   try {
-    if (value.length >= PROTOBUF_MAGIC.length && value.subarray(0, PROTOBUF_MAGIC.length).equals(PROTOBUF_MAGIC)) {
+    if (startsWith(value, PROTOBUF_MAGIC)) {
       object = decodeProtobuf(value);
       encoding = 'protobuf';
-    } else if (value.subarray(0, ENCRYPTED_PREFIX.length).toString('latin1') === ENCRYPTED_PREFIX) {
+    } else if (startsWith(value, ENCRYPTED_PREFIX_BYTES)) {
       object = placeholder(key, ENCRYPTED_ANNOTATION, encryptionProvider(value), collectionKey);
       encoding = 'encrypted';
     } else if (isJSONObjectStart(value)) {
