@@ -244,10 +244,9 @@ export class Cacher implements CacherView {
   /** One watch response or progress notification into the watchCache, its events into incoming. */
   private processEvent(item: PendingItem): void {
     if (item.kind === 'events') {
-      for (const e of item.events) {
-        this.countEncoding(e.object);
-        this.noteSourceRevision(e.resourceVersion);
-      }
+      // A response's events come in revision order: its last is the newest revision it shows.
+      for (const e of item.events) this.countEncoding(e.object);
+      if (item.events.length) this.noteSourceRevision(item.events[item.events.length - 1]!.resourceVersion);
       this.counters.eventsReceived += item.events.length;
       for (const ev of this.watchCache.processBatch(item.events)) this.dispatcher.enqueue(ev);
       return;

@@ -60,32 +60,35 @@ export class IndexedWatchers {
   /** The watchers an event may concern, each once, in a stable order. */
   candidates(ev: WatchCacheEvent): CacheWatcher[] {
     const out: CacheWatcher[] = [];
+    // Per event, so no closure or key strings when nothing could match.
+    if (this.allWatchers.size === 0 && this.valueWatchers.size === 0) return out;
     const seen = new Set<CacheWatcher>();
     const el = ev.cur ?? ev.prev;
     const ns = el?.namespace ?? '';
     const name = el?.name ?? '';
-    const add = (s?: Set<CacheWatcher>) => {
-      if (!s) return;
-      for (const w of s) {
-        if (!seen.has(w)) {
-          seen.add(w);
-          out.push(w);
-        }
-      }
-    };
-    add(this.allWatchers.get(`${ns}/${name}`));
-    add(this.allWatchers.get(`${ns}/`));
-    add(this.allWatchers.get(`/${name}`));
-    add(this.allWatchers.get('/'));
+    addUnseen(this.allWatchers.get(`${ns}/${name}`), seen, out);
+    addUnseen(this.allWatchers.get(`${ns}/`), seen, out);
+    addUnseen(this.allWatchers.get(`/${name}`), seen, out);
+    addUnseen(this.allWatchers.get('/'), seen, out);
     const trig = this.indexTrigger;
     if (trig && this.valueWatchers.size) {
       // An object whose trigger value changed leaves one watcher's scope and enters another's:
       // both must see the event (DELETED for one, ADDED for the other).
       const a = ev.cur?.fields[trig];
       const b = ev.prev?.fields[trig];
-      if (a !== undefined) add(this.valueWatchers.get(a));
-      if (b !== undefined && b !== a) add(this.valueWatchers.get(b));
+      if (a !== undefined) addUnseen(this.valueWatchers.get(a), seen, out);
+      if (b !== undefined && b !== a) addUnseen(this.valueWatchers.get(b), seen, out);
     }
     return out;
+  }
+}
+
+function addUnseen(s: Set<CacheWatcher> | undefined, seen: Set<CacheWatcher>, out: CacheWatcher[]): void {
+  if (!s) return;
+  for (const w of s) {
+    if (!seen.has(w)) {
+      seen.add(w);
+      out.push(w);
+    }
   }
 }
