@@ -104,6 +104,7 @@ test('connect to the audit log: the Requests view shows the cluster\'s requests,
   await expect(whatIf.locator('tr').filter({ hasText: '1.27' })).toContainText('consistentReadFromStorage');
   await expect(whatIf.locator('tr').filter({ hasText: '1.34' })).toContainText('consistentReadFromCache');
   await page.screenshot({ path: path.join(shots, 'audit-requests.png'), fullPage: true });
+
 });
 
 test('bad input appended to the followed log is counted with its first example, and requests keep coming', async () => {
@@ -124,4 +125,14 @@ test('bad input appended to the followed log is counted with its first example, 
   await expect(page.getByTestId('decision-row').filter({ hasText: `/namespaces/${ns}/configmaps` })).toHaveCount(2, { timeout: 15_000 });
   await page.screenshot({ path: path.join(shots, 'audit-bad-input.png'), fullPage: true });
   expect(errors).toEqual([]);
+});
+
+test('Watchers and Freshness say why an audit-only session has nothing for them, and where to look instead', async () => {
+  for (const view of ['watchers', 'freshness']) {
+    await page.getByTestId(`tab-${view}`).click();
+    await expect(page.getByTestId('audit-only-note')).toContainText(/reads the cluster's audit stream only: watchscope serves no watches and keeps no watch cache here/);
+    await page.screenshot({ path: path.join(shots, `audit-only-${view}.png`) });
+  }
+  await page.getByTestId('audit-only-clients').click();
+  await expect(page.getByTestId('view-clients')).toBeVisible();
 });
