@@ -129,6 +129,11 @@ export function procCpuSeconds(pid: number): number {
   return (utime + stime) / CLK_TCK;
 }
 
+/** Time the process's main thread spent runnable but waiting for a core (/proc/<pid>/schedstat), ms. */
+export function procRunQueueWaitMs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+}
+
 export function selfCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;

@@ -12,7 +12,7 @@ import { startEtcd, type EtcdProcess } from '../main/storage/etcd/process.js';
 import { EtcdSource } from '../main/storage/etcd/source.js';
 import { encodeJSON } from '../main/storage/etcd/codec.js';
 import { startKube136 } from '../main/storage/kube/testing/kube-1.36.js';
-import { benchDir, configMapKey, fmt, loadObjects, procCpuSeconds, procMemory, resetPeakRss, selfCpuSeconds, sleep, stat, stampedConfigMap, writeResults, type BenchRow, type Stat } from './lib.js';
+import { benchDir, configMapKey, fmt, loadObjects, procCpuSeconds, procMemory, procRunQueueWaitMs, resetPeakRss, selfCpuSeconds, sleep, stat, stampedConfigMap, writeResults, type BenchRow, type Stat } from './lib.js';
 import { getAll } from './list.js';
 import { spawnWriter, type WriterProcess } from './writer.js';
 import type { SideClientMessage, SideClientRequest, SideTarget } from './side-client-child.js';
@@ -274,7 +274,7 @@ interface FanoutResult {
   cpuPer1k: number;
   rssPeak: number;
   /** The watch clients' CPU while the load ran, % of one core: the busiest process, and all of them. */
-  clientCpu: { max: number; total: number };
+  clientCpu: ClientCpu;
   undelivered: number;
   /** Watches the server ended before the writer's last event reached them. */
   closedByServer: number;
@@ -294,14 +294,32 @@ function spread(clients: Client[], n: number): { client: Client; watchers: numbe
   return clients.map((client, i) => ({ client, watchers: Math.floor(n / clients.length) + (i < n % clients.length ? 1 : 0) })).filter((x) => x.watchers > 0);
 }
 
-/** CPU of the client processes from now until the returned function is called, % of one core. */
-function clientCpuMeter(clients: Client[]): () => { max: number; total: number } {
+/** A client's CPU use over a measurement, % of one core. */
+interface ClientCpu {
+  /** The busiest client process. */
+  max: number;
+  /** All client processes together. */
+  total: number;
+  /** CPU milliseconds of all client processes. */
+  ms: number;
+  /**
+   * How long the busiest process's main thread was runnable but waiting for a core, % of the
+   * time: on a loaded machine a client can be starved at a low CPU figure.
+   */
+  waited: number;
+}
+
+/** CPU of the client processes from now until the returned function is called. */
+function clientCpuMeter(clients: Client[]): () => ClientCpu {
   const t0 = performance.now();
   const cpu0 = clients.map((c) => cpuMs(c.child.pid!));
+  const wait0 = clients.map((c) => procRunQueueWaitMs(c.child.pid!));
   return () => {
     const wall = performance.now() - t0;
-    const pct = clients.map((c, i) => ((cpuMs(c.child.pid!) - cpu0[i]!) / wall) * 100);
-    return { max: Math.max(...pct), total: pct.reduce((a, b) => a + b, 0) };
+    const used = clients.map((c, i) => cpuMs(c.child.pid!) - cpu0[i]!);
+    const pct = used.map((ms) => (ms / wall) * 100);
+    const busiest = pct.indexOf(Math.max(...pct));
+    return { max: pct[busiest]!, total: pct.reduce((a, b) => a + b, 0), ms: used.reduce((a, b) => a + b, 0), waited: ((procRunQueueWaitMs(clients[busiest]!.child.pid!) - wait0[busiest]!) / wall) * 100 };
   };
 }
 
@@ -348,7 +366,7 @@ async function fanout(s: Server, clients: Client[], writer: WriterProcess, load:
   };
 }
 
-async function initialState(s: Server, clients: Client[], watchers: number, path: string, expect: number): Promise<{ ms: number; clientCpu: { max: number; total: number }; missing: number; closedByServer: number; shortOnOpenWatch: number }> {
+async function initialState(s: Server, clients: Client[], watchers: number, path: string, expect: number): Promise<{ ms: number; clientCpu: ClientCpu; missing: number; closedByServer: number; shortOnOpenWatch: number }> {
   const shares = spread(clients, watchers);
   const clientCpu = clientCpuMeter(shares.map((x) => x.client));
   const t0 = performance.now();
@@ -457,7 +475,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
     const namespaces = Math.ceil(o.objects / o.perNamespace);
     const measures = (g: FigureGroup) => !o.only || o.only.includes(g);
     const load1 = () => loadavg()[0]!.toFixed(1);
-    const cpuText = (c: { max: number; total: number }) => `client CPU ${fmt(c.max)}% of a core${clients.length > 1 ? ` (busiest of ${clients.length}; ${fmt(c.total)}% in all)` : ''}`;
+    const cpuText = (c: ClientCpu) => `client CPU ${fmt(c.max)}% of a core${clients.length > 1 ? ` (busiest of ${clients.length}; ${fmt(c.total)}% in all)` : ''}, waiting for a core ${fmt(c.waited)}% of the time`;
     for (let run = 0; run < o.runs; run++) {
       const order = run % 2 ? [...servers].reverse() : servers;
       loadAverages.push(loadavg()[0]!);
@@ -468,7 +486,7 @@ export async function runSideBySide(o: SideBySideOptions): Promise<SideBySideRes
         for (const s of order) {
           const r = (rs[s.name] = await fanout(s, clients, writer, load, o.fanoutSeconds, `fan-${run}-${li}`));
           const invalid = invalidRun(r);
-          log(`  fan-out ${label}, ${s.name}: p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, CPU ${fmt(r.cpuPer1k)} ms per 1k deliveries, RSS peak ${fmt(r.rssPeak / 1024 ** 2)} MiB${r.loopDelay ? `, event-loop delay p50/p99/max ${fmt(r.loopDelay.p50)}/${fmt(r.loopDelay.p99)}/${fmt(r.loopDelay.max)} ms` : ''}; ${cpuText(r.clientCpu)}; load average ${load1()}${invalid ? `; NOT COUNTED: ${invalid}` : ''}`);
+          log(`  fan-out ${label}, ${s.name}: p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, CPU ${fmt(r.cpuPer1k)} ms per 1k deliveries (client ${fmt(r.clientCpu.ms / ((load.watchers * Math.round(load.eventsPerSec * o.fanoutSeconds) - r.undelivered) / 1000))} ms), RSS peak ${fmt(r.rssPeak / 1024 ** 2)} MiB${r.loopDelay ? `, event-loop delay p50/p99/max ${fmt(r.loopDelay.p50)}/${fmt(r.loopDelay.p99)}/${fmt(r.loopDelay.max)} ms` : ''}; ${cpuText(r.clientCpu)}; load average ${load1()}${invalid ? `; NOT COUNTED: ${invalid}` : ''}`);
           undelivered[s.name] += r.undelivered;
           closedByServer[s.name] += r.closedByServer;
           shortOnOpenWatch[s.name] += r.shortOnOpenWatch;
