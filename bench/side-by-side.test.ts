@@ -3,7 +3,7 @@
 // event. It checks the harness, not the speed (the machine that runs it is shared): the full run
 // is `npm run bench -- side-by-side`.
 import { describe, expect, it } from 'vitest';
-import { runSideBySide, SERVERS, SMOKE, sideBySideTable } from './side-by-side.js';
+import { invalidRun, runSideBySide, SERVERS, SMOKE, sideBySideTable, type Figure, type SideBySideResult } from './side-by-side.js';
 
 describe('side-by-side bench against kube-apiserver v1.36 (smoke scale)', () => {
   it('measures every figure on both servers, with nothing lost on an open watch', async () => {
@@ -37,4 +37,29 @@ describe('side-by-side bench against kube-apiserver v1.36 (smoke scale)', () => 
       expect(row.slice(2).join(' '), row[0]).not.toMatch(/no valid run|—|NaN/);
     }
   }, 600_000);
+});
+
+describe('side-by-side table', () => {
+  const figure = (id: string, counted: number[][], discarded: string[]): Figure => ({
+    id,
+    name: id,
+    unit: 'ms',
+    samples: { 'kube-apiserver': counted.map((r) => r[0]!), watchscope: counted.map((r) => r[1]!) },
+    clientCpu: { 'kube-apiserver': counted.map(() => 40), watchscope: counted.map(() => 60) },
+    measured: { 'kube-apiserver': [...counted.map((r) => r[0]!), ...discarded.map(() => 1)], watchscope: [...counted.map((r) => r[1]!), ...discarded.map(() => 1)] },
+    discarded,
+  });
+  const result = (figures: Figure[]): SideBySideResult => ({ figures, undelivered: { 'kube-apiserver': 0, watchscope: 0 }, closedByServer: { 'kube-apiserver': 0, watchscope: 0 }, shortOnOpenWatch: { 'kube-apiserver': 0, watchscope: 0 }, loadAverages: [3, 3, 3], options: { ...SMOKE, runs: 3 } });
+
+  it('shows no number for a figure whose runs were all left out, and counts the runs kept', () => {
+    const rows = sideBySideTable(result([figure('none', [], ['run 1: kube-apiserver closed 99 watches', 'run 2: x', 'run 3: y']), figure('two', [[10, 5], [20, 30]], ['run 2: watchscope closed 1 watches'])]));
+    expect(rows[1]).toEqual(['none', '0 of 3', 'no valid run', 'no valid run', '—']);
+    expect(rows[2]).toEqual(['two', '2 of 3', '15 ms [10..20] (client 40%)', '17.5 ms [5..30] (client 60%)', '1 [0.5..1.5]']);
+  });
+
+  it('leaves a run out when a server closed watches, lost events or left a watch short', () => {
+    expect(invalidRun({ undelivered: 0, closedByServer: 0, shortOnOpenWatch: 0 })).toBeUndefined();
+    expect(invalidRun({ undelivered: 1200, closedByServer: 3, shortOnOpenWatch: 0 })).toBe('closed 3 watches, 1,200 events not delivered');
+    expect(invalidRun({ undelivered: 0, closedByServer: 0, shortOnOpenWatch: 2 })).toBe('2 open watches short of events');
+  });
 });

@@ -3,8 +3,10 @@
 // ~1 KB ConfigMaps written straight into etcd, and the same workload read through both over HTTPS
 // with a bearer token, one figure at a time, alternating which server goes first. The watch
 // clients and the writer run in processes of their own; CPU and RSS are the server process's own,
-// from /proc. Each figure is the median of `runs` runs, with its ratio watchscope ÷ kube-apiserver
-// (median of the per-run ratios): below 1.0, watchscope is faster or smaller.
+// from /proc, and the client's CPU is printed beside each figure. A run where either server closed
+// a watch or did not deliver an event does not count. Each figure is the median of the counted
+// runs, with its ratio watchscope ÷ kube-apiserver (median of the per-run ratios): below 1.0,
+// watchscope is faster or smaller.
 import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
