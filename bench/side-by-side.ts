@@ -8,13 +8,14 @@
 // runs, with its ratio watchscope ÷ kube-apiserver (median of the per-run ratios): below 1.0,
 // watchscope is faster or smaller.
 import { fork, type ChildProcess } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startEtcd, type EtcdProcess } from '../main/storage/etcd/process.js';
 import { EtcdSource } from '../main/storage/etcd/source.js';
 import { encodeJSON } from '../main/storage/etcd/codec.js';
 import { startKube136 } from '../main/storage/kube/testing/kube-1.36.js';
-import { benchDir, configMapKey, fmt, loadObjects, procCpuSeconds, procMemory, procRunQueueWaitMs, resetPeakRss, selfCpuSeconds, sleep, stat, stampedConfigMap, writeResults, type BenchRow, type Stat } from './lib.js';
+import { benchDir, repoRoot, configMapKey, fmt, loadObjects, procCpuSeconds, procMemory, procRunQueueWaitMs, resetPeakRss, selfCpuSeconds, sleep, stat, stampedConfigMap, writeResults, type BenchRow, type Stat } from './lib.js';
 import { getAll } from './list.js';
 import { spawnWriter, type WriterProcess } from './writer.js';
 import type { SideClientMessage, SideClientRequest, SideTarget } from './side-client-child.js';
@@ -186,9 +187,24 @@ async function startKubeApiserver(etcd: EtcdProcess): Promise<Server> {
   return { name: 'kube-apiserver', url: k.server, token: k.token, caPem: k.ca.toString('utf8'), pid: k.pid, etcd, stop: () => k.stop() };
 }
 
+/**
+ * The watchscope server bundled as the app's build bundles it, not run through tsx: tsx keeps
+ * function names by wrapping every function expression in a call, a cost per closure made on the
+ * hot path that the shipped build does not pay. The etcd client reads its .proto files beside its
+ * own module, so they are copied beside the bundle.
+ */
+async function bundleServerChild(): Promise<string> {
+  const outDir = join(repoRoot, '.cache', 'bench-server');
+  const outfile = join(outDir, 'side-server-child.mjs');
+  const { build } = await import('esbuild');
+  await build({ entryPoints: [join(benchDir, 'side-server-child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
+  cpSync(join(repoRoot, 'main', 'storage', 'etcd', 'proto'), join(outDir, 'proto'), { recursive: true });
+  return outfile;
+}
+
 async function startWatchscope(etcd: EtcdProcess, cpuProfDir?: string): Promise<Server> {
-  const execArgv = ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])];
-  const child = fork(join(benchDir, 'side-server-child.ts'), [etcd.endpoint, '1.34'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const child = fork(await bundleServerChild(), [etcd.endpoint, '1.34'], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<Extract<SideServerMessage, { type: 'ready' }>>((resolve, reject) => {
     child.once('message', (m: SideServerMessage) => (m.type === 'ready' ? resolve(m) : reject(new Error(`watchscope server: ${JSON.stringify(m)}`))));
     child.once('exit', (code) => reject(new Error(`watchscope server exited early (${code})`)));
