@@ -5,6 +5,8 @@
 // watchscope and the real kube-apiserver v1.36 (bench/side-by-side.ts).
 // `npm run bench -- audit [--smoke] [--cpu-prof DIR]`: instead, the audit log reader on a generated
 // 1 GB log against jq on the same file (bench/audit.ts).
+// `npm run bench -- frames [--minutes N] [--cpu-prof DIR]`: instead, only the renderer rows
+// (bench/frames.ts), with a heap run of N minutes under load when asked.
 import { loadavg } from 'node:os';
 import { printRows, resultsPath, writeResults, type BenchRow } from './lib.js';
 import { runIngest } from './ingest.js';
@@ -27,6 +29,20 @@ if (args.includes('audit')) {
   const started = Date.now();
   await runAuditAndReport({ ...(args.includes('--smoke') ? SMOKE : FULL), ...(cpuProfDir ? { cpuProfDir } : {}) });
   console.log(`\nwhole run: ${((Date.now() - started) / 1000).toFixed(0)} s; results written to ${resultsPath}`);
+  process.exit(process.exitCode ?? 0);
+}
+if (args.includes('frames')) {
+  const minutes = args.indexOf('--minutes');
+  const heapMinutes = minutes >= 0 ? Number(args[minutes + 1]) : 0;
+  if (!(heapMinutes >= 0)) throw new Error('--minutes needs a number of minutes');
+  const cpuProfDir = cpuProfDirArg();
+  const started = Date.now();
+  console.log(`[bench] renderer frame time (load average ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+  const rows = await runFrames({ heapMinutes, ...(cpuProfDir ? { cpuProfDir } : {}) });
+  printRows(rows);
+  writeResults(rows);
+  console.log(`\nwhole run: ${((Date.now() - started) / 1000).toFixed(0)} s, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}; results written to ${resultsPath}`);
+  if (rows.some((r) => r.verdict === 'fail')) process.exitCode = 1;
   process.exit(process.exitCode ?? 0);
 }
 if (args.includes('side-by-side')) {
