@@ -48,6 +48,9 @@ test('Record: the button records the live demo, the header shows REC and its siz
   await page.getByTestId('connect-demo').click();
   await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected', { timeout: 60_000 });
   await expect(page.getByTestId('recording')).toHaveAttribute('data-state', 'none');
+  // The demo's informers and kubelets open their watches just after it connects: record once they
+  // have, so a replay opened at its first moment (as the cut-copy test does) already shows them.
+  await expect(page.getByTestId('tab-watchers')).toHaveText(/Watchers\s*[1-9]/, { timeout: 30_000 });
   await page.getByTestId('record-toggle').click();
   await expect(page.getByTestId('recording')).toHaveAttribute('data-state', 'recording');
   await expect(page.getByTestId('recording-indicator')).toContainText('REC');
