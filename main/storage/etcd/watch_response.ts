@@ -76,6 +76,14 @@ class Reader {
     return end;
   }
 
+  /** A length-delimited field's bytes, as a view of the message (no copy). */
+  bytes(): Buffer {
+    const e = this.lengthDelimited();
+    const b = this.buf.subarray(this.pos, e);
+    this.pos = e;
+    return b;
+  }
+
   skip(wireType: number): void {
     if (wireType === 0) this.uint32OrLonger();
     else if (wireType === 1) this.advance(8);
@@ -117,21 +125,11 @@ function keyValue(r: Reader, end: number): KeyValue {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case (1 << 3) | 2: {
-        const e = r.lengthDelimited();
-        kv.key = r.buf.subarray(r.pos, e);
-        r.pos = e;
-        break;
-      }
+      case (1 << 3) | 2: kv.key = r.bytes(); break;
       case (2 << 3) | 0: kv.create_revision = r.int64(false); break;
       case (3 << 3) | 0: kv.mod_revision = r.int64(false); break;
       case (4 << 3) | 0: kv.version = r.int64(false); break;
-      case (5 << 3) | 2: {
-        const e = r.lengthDelimited();
-        kv.value = r.buf.subarray(r.pos, e);
-        r.pos = e;
-        break;
-      }
+      case (5 << 3) | 2: kv.value = r.bytes(); break;
       case (6 << 3) | 0: kv.lease = r.int64(false); break;
       default: r.skip(tag & 7);
     }
